@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 
+from kb.convert import textio
 from kb.document import Block, ConversionError, Document, Section
 
 _MD = MarkdownIt("commonmark").enable("table")
@@ -34,15 +35,8 @@ _KIND_BY_TOKEN = {
 
 
 def decode_text(data: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM), else UTF-16 by BOM, else a clear error."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data[:4096]:
-        raise ConversionError(f"{path.name} looks binary, not text", "check the file type")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """Kept for callers of the spine's API; the shared decoder lives in kb.convert.textio."""
+    return textio.decode_text(data, "text")
 
 
 def split_frontmatter(text: str) -> tuple[dict, str]:
@@ -69,9 +63,13 @@ def _first(value: object) -> str:
 
 
 def clipper_meta(front: dict) -> dict[str, str]:
-    keys = {"url": ("source", "url"), "author": ("author", "authors"),
-            "published": ("published", "date"), "description": ("description",),
-            "site": ("site",)}
+    keys = {
+        "url": ("source", "url"),
+        "author": ("author", "authors"),
+        "published": ("published", "date"),
+        "description": ("description",),
+        "site": ("site",),
+    }
     meta = {}
     for key, names in keys.items():
         for name in names:
@@ -144,9 +142,9 @@ def text_title(blocks: list[tuple[int | None, str, str]]) -> str | None:
 
 
 def convert(path: Path, limits: object = None) -> Document:
-    text = decode_text(path.read_bytes(), path).replace("\r\n", "\n").replace("\r", "\n")
-    front, body = split_frontmatter(text)
     is_markdown = path.suffix.lower() in (".md", ".markdown")
+    text = textio.decode_text(path.read_bytes(), "markdown" if is_markdown else "text")
+    front, body = split_frontmatter(text)
     if is_markdown:
         h1, sections = build_sections(split_blocks(body))
     else:

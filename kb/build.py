@@ -1,0 +1,404 @@
+"""`kb build`: compile raw/ into wiki/, incrementally.
+
+Phase 1, one SQLite transaction per source: convert, digest, plan which pages the source
+touches (existing pages found through the alias registry), and record its contributions,
+numbers and log entry; pages it touches are marked dirty. A deleted source is retracted
+the same way. Phase 2 (kb.render) rewrites every dirty page from all its contributions,
+merging human lines, then index.md, contradictions.md and log.md. A build killed at any
+instant leaves the last good files (writes are atomic) and the dirty marks in the state,
+so the next run finishes the job.
+
+    python -c "from kb.build import build; from kb.config import load; ..."   # see kb/cli.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kb import render
+from kb.contradictions import candidates
+from kb.convert import Limits, convert
+from kb.document import ConversionError, Document
+from kb.editors.base import Digest, Editor, EditorError, Topic, quantity_from
+from kb.pages import FOLDERS, log_entry, sanitize
+from kb.progress import NullProgress, Progress
+from kb.state import State
+from kb.wiki import vault
+from kb.wiki.atomic import write_atomic
+from kb.wiki.names import concept_key, fold, safe_title, unique_title
+from kb.wiki.page import Page
+
+IGNORED_SUFFIXES = (".part", ".crdownload", ".tmp", ".swp", ".swx", "~", ".download")
+
+
+@dataclass
+class Report:
+    ingested: list[str] = field(default_factory=list)
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    retracted: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    planned: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # dry run
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        return {"ingested": len(self.ingested), "skipped": self.skipped,
+                "failed": len(self.failed), "retracted": len(self.retracted),
+                "created": len(self.created), "updated": len(self.updated),
+                "removed": len(self.removed), "seconds": round(self.seconds, 2)}
+
+
+@dataclass(frozen=True)
+class Scan:
+    changed: list[tuple[str, str, int, int]]  # (path, sha256, size, mtime_ns)
+    unchanged: list[str]
+    deleted: list[str]
+
+
+def is_ignored(name: str) -> bool:
+    return name.startswith((".", "~$")) or name.endswith(IGNORED_SUFFIXES)
+
+
+def raw_files(raw: Path) -> list[Path]:
+    out = []
+    for folder, dirs, names in os.walk(raw):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out += [Path(folder, n) for n in sorted(names) if not is_ignored(n)]
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def scan(raw: Path, state: State) -> Scan:
+    """Compare raw/ with the state: stat first, hash only what looks changed."""
+    known = state.sources()
+    changed, unchanged = [], []
+    for path in raw_files(raw):
+        rel = path.relative_to(raw).as_posix()
+        st = path.stat()
+        row = known.get(rel)
+        if row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+            unchanged.append(rel)
+            continue
+        digest = sha256_file(path)
+        if row and row["sha256"] == digest:
+            state.db.execute("UPDATE sources SET mtime_ns=? WHERE path=?", (st.st_mtime_ns, rel))
+            unchanged.append(rel)
+        else:
+            changed.append((rel, digest, st.st_size, st.st_mtime_ns))
+    seen = {c[0] for c in changed} | set(unchanged)
+    return Scan(changed, unchanged, sorted(set(known) - seen))
+
+
+@dataclass
+class Plan:
+    """Which pages one source touches: its own page, then a page per topic."""
+
+    source_title: str
+    topics: list[tuple[Topic, str, str, bool]]  # (topic, page key, page title, is new)
+
+
+class Builder:
+    """One build over one vault. Holds the open state and the title registry."""
+
+    def __init__(self, cfg, editor: Editor, progress: Progress | None = None,
+                 today: str | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.cfg, self.editor = cfg, editor
+        self.progress = progress or NullProgress()
+        self.today = today or time.strftime("%Y-%m-%d")
+        self.clock = clock
+        self.limits = Limits(int(cfg.max_file_mb * 2**20), int(cfg.max_expanded_mb * 2**20),
+                             cfg.max_zip_ratio)
+        self.state = State(cfg.state_dir / "state.db")
+        self.files = vault.files(cfg.wiki_dir) if cfg.wiki_dir.exists() else {}
+        self.report = Report()
+        self._taken: set[str] | None = None
+        self.adopted: dict[str, tuple[str, str]] = {}  # raw path -> (title, sha) after a lost .kb/
+
+    def close(self) -> None:
+        self.state.close()
+
+    # -- the titles kb may use ---------------------------------------------------------
+
+    def taken(self) -> set[str]:
+        """Folded titles in use (kb's pages, a person's files, the special pages); a copy."""
+        if self._taken is None:
+            rows = self.state.db.execute("SELECT key FROM pages").fetchall()
+            self._taken = {r[0] for r in rows} | set(self.files) | {"index", "log", "contradictions"}
+        return set(self._taken)
+
+    def plan(self, rel: str, doc: Document, digest: Digest, taken: set[str]) -> Plan:
+        """Pure given the registry: existing pages by topic key or alias, else new titles."""
+        row = self.state.source(rel)
+        if row and row["title"]:
+            source_title = row["title"]
+        else:
+            base = safe_title(doc.title)
+            source_title = base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
+            taken.add(fold(source_title))
+        aliases = self.state.alias_map()
+        topics = []
+        for topic in digest.topics:
+            keys = [topic.key, *(concept_key(a) for a in topic.aliases)]
+            page_key = next((aliases[k] for k in keys if k in aliases), None)
+            if page_key and page_key != fold(source_title):
+                page = self.state.page(page_key)
+                title = page["title"] if page else page_key
+                topics.append((topic, page_key, title, False))
+                continue
+            title = safe_title(topic.name)
+            existing = self.files.get(fold(title))
+            if fold(title) in taken and not (existing and not self.state.page(fold(title))):
+                title = unique_title(title, taken)
+            taken.add(fold(title))
+            for k in keys:
+                aliases.setdefault(k, fold(title))
+            topics.append((topic, fold(title), title, True))
+        return Plan(source_title, topics)
+
+    # -- phase 1: one transaction per source -------------------------------------------
+
+    def page_path(self, title: str, type_: str) -> str:
+        existing = self.files.get(fold(title))
+        if existing is not None and existing.suffix == ".md":
+            return existing.as_posix()  # a person's page of that name: kb merges into it
+        return f"{FOLDERS[type_]}/{title}.md"
+
+    def _upsert_page(self, db, key: str, title: str, type_: str) -> None:
+        if self._taken is not None:
+            self._taken.add(key)
+        db.execute(
+            "INSERT INTO pages (key, title, type, path, created, dirty) VALUES (?, ?, ?, ?, ?, 1)"
+            " ON CONFLICT(key) DO UPDATE SET dirty=1",
+            (key, title, type_, self.page_path(title, type_), self.today),
+        )
+
+    def ingest(self, rel: str, sha: str, size: int, mtime: int, doc: Document, digest: Digest,
+               plan: Plan, assets: dict[str, str], quiet: bool = False) -> None:
+        """Record one converted source and everything it contributes, atomically."""
+        db = self.state.db
+        known = self.state.source(rel) is not None
+        with self.state.transaction():
+            old_pages = self.state.source_pages(rel)
+            db.execute("DELETE FROM contributions WHERE source=?", (rel,))
+            db.execute("DELETE FROM quantities WHERE source=?", (rel,))
+            db.execute(
+                "INSERT OR REPLACE INTO sources (path, sha256, size, mtime_ns, status, error,"
+                " title, kind, ingested_at) VALUES (?, ?, ?, ?, 'ok', NULL, ?, ?, ?)",
+                (rel, sha, size, mtime, plan.source_title, doc.kind, self.clock()),
+            )
+            source_key = fold(plan.source_title)
+            self._upsert_page(db, source_key, plan.source_title, "source")
+            payload = {"doc": asdict(doc) | {"assets": []}, "digest": digest.to_dict(),
+                       "sha256": sha, "raw": f"{self.cfg.raw}/{rel}", "assets": assets}
+            db.execute("INSERT INTO contributions VALUES (?, ?, ?)",
+                       (rel, source_key, json.dumps(payload)))
+            created, updated = [], []
+            for topic, key, title, is_new in plan.topics:
+                self._contribute(db, rel, key, title, topic)
+                (created if is_new else updated).append(title)
+            for q in digest.quantities:
+                db.execute("INSERT INTO quantities VALUES (?, ?, ?)",
+                           (rel, q.unit, json.dumps(asdict(q))))
+            for key in old_pages:
+                db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
+            self._refresh_contradictions(db, rel)
+            entry = log_entry(self.today, "ingest" if not known else "update", plan.source_title,
+                              {"created": [plan.source_title] * (not known) + created,
+                               "updated": sorted(set(updated))})
+            if not quiet:  # a re-derivation after a deleted .kb/ is not a new event
+                db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+
+    def _contribute(self, db, rel: str, key: str, title: str, topic: Topic) -> None:
+        self._upsert_page(db, key, title, topic.kind)
+        for k in (topic.key, *(concept_key(a) for a in topic.aliases)):
+            db.execute("INSERT OR IGNORE INTO aliases VALUES (?, ?)", (k, key))
+        row = db.execute("SELECT payload FROM contributions WHERE source=? AND page_key=?",
+                         (rel, key)).fetchone()
+        data = asdict(topic)
+        if row:  # two topics of one source landed on one page (a name and its surname)
+            old = json.loads(row[0])
+            old["claims"] += [c for c in data["claims"] if c not in old["claims"]]
+            old["aliases"] = sorted(set(old["aliases"]) | set(data["aliases"]) | {topic.name})
+            data = old
+        db.execute("INSERT OR REPLACE INTO contributions VALUES (?, ?, ?)",
+                   (rel, key, json.dumps(data)))
+
+    def _refresh_contradictions(self, db, rel: str) -> None:
+        """Drop this source's old candidates and find new ones against other sources."""
+        for (pages,) in db.execute("SELECT pages FROM contradictions WHERE a_source=? OR b_source=?",
+                                   (rel, rel)).fetchall():
+            for key in json.loads(pages):
+                db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
+        db.execute("DELETE FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel))
+        mine = [quantity_from(json.loads(p)) for (p,) in
+                db.execute("SELECT payload FROM quantities WHERE source=?", (rel,))]
+        others = []
+        for unit in sorted({q.unit for q in mine}):
+            others += [(s, quantity_from(p)) for s, p in self.state.quantities(unit)]
+        for c in candidates(rel, mine, others):
+            pages = render.contradiction_pages(self.state, c)
+            db.execute("INSERT OR REPLACE INTO contradictions VALUES (?, ?, ?, ?, ?)",
+                       (c.id, c.a_source, c.b_source, json.dumps(asdict(c)), json.dumps(pages)))
+            for key in pages:
+                db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
+
+    def fail(self, rel: str, sha: str, size: int, mtime: int, reason: str) -> None:
+        """Record a source that could not be read; its earlier contributions stay."""
+        with self.state.transaction():
+            self.state.db.execute(
+                "INSERT INTO sources (path, sha256, size, mtime_ns, status, error)"
+                " VALUES (?, ?, ?, ?, 'failed', ?) ON CONFLICT(path) DO UPDATE SET"
+                " sha256=excluded.sha256, size=excluded.size, mtime_ns=excluded.mtime_ns,"
+                " status='failed', error=excluded.error",
+                (rel, sha, size, mtime, reason),
+            )
+            entry = log_entry(self.today, "fail", rel, {"error:": [reason]})
+            self.state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+        self.report.failed.append((rel, reason))
+
+    def retract(self, rel: str) -> None:
+        """A deleted source: drop its contributions; its pages are re-rendered or removed."""
+        db = self.state.db
+        row = self.state.source(rel)
+        with self.state.transaction():
+            for key in self.state.source_pages(rel):
+                db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
+            db.execute("DELETE FROM quantities WHERE source=?", (rel,))
+            self._refresh_contradictions(db, rel)  # marks its contradictions' pages dirty
+            db.execute("DELETE FROM contributions WHERE source=?", (rel,))
+            db.execute("DELETE FROM sources WHERE path=?", (rel,))
+            title = (row["title"] if row else None) or rel
+            entry = log_entry(self.today, "retract", title, {"source deleted:": [rel]})
+            db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+        self.report.retracted.append(rel)
+
+    # -- the run -----------------------------------------------------------------------
+
+    def bootstrap(self) -> None:
+        """Empty state beside an existing wiki (a deleted .kb/): adopt kb's pages, their
+        titles, aliases and dates from their frontmatter, so the rebuild writes the same
+        files. Source and topic pages are re-derived (dirty); answers are kept as they are."""
+        db = self.state.db
+        with self.state.transaction():
+            for key, rel in self.files.items():
+                if rel.suffix != ".md" or rel.parts[0] == "index":
+                    continue
+                meta = Page.parse((self.cfg.wiki_dir / rel).read_text(encoding="utf-8")).meta
+                type_ = meta.get("type")
+                if type_ not in FOLDERS:
+                    continue
+                db.execute(
+                    "INSERT OR IGNORE INTO pages (key, title, type, path, created, updated,"
+                    " summary, dirty) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (key, rel.stem, type_, rel.as_posix(), meta.get("created"),
+                     meta.get("updated"), meta.get("question", ""), int(type_ != "answer")),
+                )
+                if type_ in ("concept", "entity"):
+                    for alias in [rel.stem, *(meta.get("aliases") or [])]:
+                        db.execute("INSERT OR IGNORE INTO aliases VALUES (?, ?)",
+                                   (concept_key(str(alias)), key))
+                raw = str(meta.get("raw") or "")
+                prefix = f"{self.cfg.raw}/"
+                if type_ == "source" and raw.startswith(prefix):
+                    self.adopted[raw[len(prefix):]] = (rel.stem, str(meta.get("sha256") or ""))
+
+    def source_title(self, rel: str, doc: Document) -> str:
+        row = self.state.source(rel)
+        if row and row["title"]:
+            return row["title"]
+        adopted = self.adopted.get(rel)
+        if adopted:
+            return adopted[0]
+        base = safe_title(doc.title)
+        taken = self.taken()
+        return base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
+
+    def prepare(self, rel: str) -> tuple[Document, Digest, Plan, dict[str, str]]:
+        """Convert, digest and plan one source; raises ConversionError or EditorError."""
+        doc = convert(self.cfg.raw_dir / rel, self.limits)
+        title = self.source_title(rel, doc)
+        assets = {a.name: f"{FOLDERS['source']}/assets/{safe_title(title)}/{safe_title(a.name)}"
+                  for a in doc.assets}
+        doc = sanitize(doc, assets)
+        digest = self.editor.digest(doc)
+        taken = self.taken() | {fold(title)}
+        plan = self.plan(rel, doc, digest, taken)
+        plan.source_title = title
+        return doc, digest, plan, assets
+
+    def run(self, dry_run: bool = False) -> Report:
+        start = self.clock()
+        if self.state.is_empty() and self.files and not dry_run:
+            self.bootstrap()
+        found = scan(self.cfg.raw_dir, self.state)
+        self.report.skipped = len(found.unchanged)
+        if dry_run:
+            return self._dry_run(found, start)
+        self.progress.start(len(found.changed) + len(found.deleted), "ingest")
+        for rel in found.deleted:
+            self.retract(rel)
+            self.progress.advance(rel)
+        for rel, sha, size, mtime in found.changed:
+            self._build_one(rel, sha, size, mtime)
+            self.progress.advance(rel)
+        self.progress.done()
+        render.finish(self)
+        self.report.seconds = self.clock() - start
+        with self.state.transaction():
+            self.state.record_run(start, self.report.summary())
+        return self.report
+
+    def _build_one(self, rel: str, sha: str, size: int, mtime: int) -> None:
+        try:
+            doc, digest, plan, assets = self.prepare(rel)
+        except (ConversionError, EditorError) as exc:
+            self.fail(rel, sha, size, mtime, f"{Path(rel).suffix.lstrip('.') or 'file'}: {exc}")
+            return
+        adopted = self.adopted.get(rel)
+        for asset in doc.assets:
+            write_atomic(self.cfg.wiki_dir / assets[asset.name], asset.data)
+        self.ingest(rel, sha, size, mtime, doc, digest, plan, assets,
+                    quiet=bool(adopted and adopted[1] == sha))
+        self.report.ingested.append(rel)
+
+    def _dry_run(self, found: Scan, start: float) -> Report:
+        for rel in found.deleted:
+            self.report.planned[rel] = {"retract": self.state.source_pages(rel)}
+        for rel, _sha, _size, _mtime in found.changed:
+            try:
+                _doc, _digest, plan, _ = self.prepare(rel)
+            except (ConversionError, EditorError) as exc:
+                self.report.failed.append((rel, str(exc)))
+                continue
+            self.report.planned[rel] = {
+                "source page": [plan.source_title],
+                "create": sorted({t for _, _, t, new in plan.topics if new}),
+                "update": sorted({t for _, _, t, new in plan.topics if not new}),
+            }
+        self.report.seconds = self.clock() - start
+        return self.report
+
+
+def build(cfg, editor: Editor, progress: Progress | None = None, dry_run: bool = False,
+          today: str | None = None) -> Report:
+    """Run one build of the vault described by `cfg`."""
+    builder = Builder(cfg, editor, progress, today)
+    try:
+        return builder.run(dry_run)
+    finally:
+        builder.close()

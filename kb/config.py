@@ -1,0 +1,132 @@
+"""Settings: kb.toml + overrides -> one frozen Config. Also finds the vault root.
+
+The root is the nearest folder at or above the current one holding kb.toml, unless the
+caller names one (`--root` / KB_ROOT, read by the CLI, not here).
+
+    python -c "from kb.config import load; print(load(find_root()))"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+CONFIG_NAME = "kb.toml"
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem; the message says what to do."""
+
+
+def find_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"no {CONFIG_NAME} in {start} or any folder above it: this is not a kb vault. "
+        "Run `kb init` here to make one, or pass --root / set KB_ROOT."
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    raw: str = "raw"
+    wiki: str = "wiki"
+    prompts: str = "prompts"
+    editor: str = "auto"
+    topics_per_source: int = 12
+    claims_per_topic: int = 3
+    summary_sentences: int = 3
+    key_points: int = 6
+    provider: str = "anthropic"
+    model: str = "claude-sonnet-4-5"
+    base_url: str = ""
+    context_window: int = 200_000
+    max_output_tokens: int = 8192
+    timeout_seconds: float = 120.0
+    max_retries: int = 4
+    prices: dict[str, float] = field(default_factory=lambda: {
+        "input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75})
+    budget_usd: float = 0.0
+    ask_budget_tokens: int = 12_000
+    max_file_mb: float = 100
+    max_expanded_mb: float = 512
+    max_zip_ratio: float = 200
+    debounce_seconds: float = 1.0
+    poll: bool = False
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / self.raw
+
+    @property
+    def wiki_dir(self) -> Path:
+        return self.root / self.wiki
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.root / self.prompts
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".kb"
+
+
+# kb.toml [table] key -> Config field
+_KEYS = {
+    ("vault", "raw"): "raw", ("vault", "wiki"): "wiki", ("vault", "prompts"): "prompts",
+    ("editor", "name"): "editor", ("editor", "topics_per_source"): "topics_per_source",
+    ("editor", "claims_per_topic"): "claims_per_topic",
+    ("editor", "summary_sentences"): "summary_sentences", ("editor", "key_points"): "key_points",
+    ("provider", "name"): "provider", ("provider", "model"): "model",
+    ("provider", "base_url"): "base_url", ("provider", "context_window"): "context_window",
+    ("provider", "max_output_tokens"): "max_output_tokens",
+    ("provider", "timeout_seconds"): "timeout_seconds", ("provider", "max_retries"): "max_retries",
+    ("build", "budget_usd"): "budget_usd", ("ask", "budget_tokens"): "ask_budget_tokens",
+    ("limits", "max_file_mb"): "max_file_mb", ("limits", "max_expanded_mb"): "max_expanded_mb",
+    ("limits", "max_zip_ratio"): "max_zip_ratio",
+    ("watch", "debounce_seconds"): "debounce_seconds", ("watch", "poll"): "poll",
+}
+_TYPES = {f.name: f.type for f in fields(Config)}
+
+
+def _coerce(name: str, value: object, where: str) -> object:
+    kind = _TYPES[name]
+    try:
+        if kind == "int":
+            return int(value)  # type: ignore[arg-type]
+        if kind == "float":
+            return float(value)  # type: ignore[arg-type]
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(value)
+            return value
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: {value!r} is not a valid {kind}; fix it in kb.toml") from None
+
+
+def load(root: Path, **overrides: object) -> Config:
+    """Read root/kb.toml and apply overrides (None values are ignored)."""
+    path = root / CONFIG_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}; fix the syntax or run `kb init` elsewhere") from None
+    values: dict[str, object] = {}
+    for table, entries in data.items():
+        if table == "prices" and isinstance(entries, dict):
+            defaults = Config(root).prices
+            values["prices"] = {**defaults, **{k: float(v) for k, v in entries.items()}}
+            continue
+        if not isinstance(entries, dict):
+            raise ConfigError(f"{path}: [{table}] should be a table")
+        for key, value in entries.items():
+            name = _KEYS.get((table, key))
+            if name is None:
+                raise ConfigError(f"{path}: unknown setting [{table}] {key}; see `kb init` for all")
+            values[name] = _coerce(name, value, f"{path} [{table}] {key}")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Config(root.resolve()), **values)

@@ -1,0 +1,273 @@
+"""Phase 2 of a build: write every dirty page from all its contributions, then the
+index, contradictions.md and log.md.
+
+Each page is rendered from the state (never from other pages), merged with what is on
+disk so human lines survive (kb.wiki.merge), and written atomically only when its text
+changes; `updated` moves only when kb's own content changes. Pages no source supports
+any more are removed, unless a person wrote in them: then their words stay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+from kb import contradictions as contra
+from kb.document import Block, Document, Section
+from kb.editors.base import Claim, PageBrief, SourceNote, claim_from, topic_from
+from kb.pages import LOG_HEADER, Callout, Entry, index_pages, source_page, topic_page
+from kb.wiki.atomic import read_text, write_atomic
+from kb.wiki.merge import human_chunks, merge
+from kb.wiki.names import fold
+from kb.wiki.page import Page
+
+
+def doc_from(d: dict) -> Document:
+    sections = tuple(
+        Section(s["heading"], tuple(Block(**b) for b in s["blocks"]), s["level"])
+        for s in d["sections"]
+    )
+    return Document(d["title"], d["kind"], sections, d["meta"])
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def contradiction_pages(state, c: contra.Contradiction) -> list[str]:
+    """Pages that show a contradiction: both source pages and the topic pages both
+    sources contribute to whose name appears in either quote."""
+    db = state.db
+    keys = set()
+    for src in (c.a_source, c.b_source):
+        row = state.source(src)
+        if row and row["title"]:
+            keys.add(fold(row["title"]))
+    shared = db.execute(
+        "SELECT page_key FROM contributions WHERE source=? INTERSECT "
+        "SELECT page_key FROM contributions WHERE source=?", (c.a_source, c.b_source)).fetchall()
+    quotes = (c.a.quote + " " + c.b.quote).casefold()
+    for (key,) in shared:
+        page = state.page(key)
+        if page and page["type"] != "source" and page["title"].casefold() in quotes:
+            keys.add(key)
+    return sorted(keys)
+
+
+def quote_found(state, source: str, claim: Claim) -> bool:
+    """A contradiction is kept only if its quote is verbatim in the cited block."""
+    row = state.source(source)
+    if not row or not row["title"]:
+        return False
+    contrib = dict(state.contributions(fold(row["title"]))).get(source)
+    if not contrib:
+        return False
+    for section in contrib["doc"]["sections"]:
+        for block in section["blocks"]:
+            if block["anchor"] == claim.anchor and claim.quote in block["text"]:
+                return True
+    return False
+
+
+class Renderer:
+    def __init__(self, builder) -> None:
+        self.b = builder
+        self.state, self.today = builder.state, builder.today
+        self.wiki: Path = builder.cfg.wiki_dir
+        self.titles = {r["path"]: r["title"] for r in self.state.sources().values()}
+        self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
+        self.callouts = self._callouts()
+        self.live = {r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")}
+
+    def _callouts(self) -> dict[str, list[Callout]]:
+        out: dict[str, list[Callout]] = {}
+        for row in self.state.db.execute("SELECT payload, pages FROM contradictions ORDER BY id"):
+            c = json.loads(row[0])
+            if self.status.get(c["id"], "open") != "open":
+                continue
+            call = Callout(c["id"], c["what"], self.titles.get(c["a_source"], c["a_source"]),
+                           claim_from(c["a"]), self.titles.get(c["b_source"], c["b_source"]),
+                           claim_from(c["b"]))
+            for key in json.loads(row[1]):
+                out.setdefault(key, []).append(call)
+        return out
+
+    def run(self) -> None:
+        dirty = self.state.dirty_pages()
+        self.b.progress.start(len(dirty), "write")
+        gone = []
+        for row in dirty:
+            if row["key"] in self.live:
+                self.write(row)
+            else:
+                gone.append(row)
+            self.b.progress.advance(row["title"])
+        for row in gone:
+            self.remove(row)
+        self.b.progress.done()
+        self.specials()
+
+    # -- one page ------------------------------------------------------------------------
+
+    def write(self, row) -> None:
+        contribs = self.state.contributions(row["key"])
+        render, summary, n = (self._source if row["type"] == "source" else self._topic)(row, contribs)
+        path = self.wiki / row["path"]
+        current = read_text(path)
+        meta_updated = row["updated"] or self.today
+        new = render(meta_updated)
+        reference = row["generated"]
+        changed = new != reference if reference is not None else (
+            current is None or merge(None, current, new) != current)
+        if changed and meta_updated != self.today:
+            new = render(self.today)
+            meta_updated = self.today
+        out = merge(reference, current, new)
+        if out != current:
+            write_atomic(path, out)
+            (self.b.report.created if current is None else self.b.report.updated).append(row["title"])
+        with self.state.transaction():
+            self.state.db.execute(
+                "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
+                " updated=?, created=COALESCE(created, ?), dirty=0 WHERE key=?",
+                (new, _sha(out), summary, n, meta_updated, self.today, row["key"]),
+            )
+
+    def _meta(self, row, type_: str, updated: str, **extra) -> dict:
+        return {"title": row["title"], "type": type_, "aliases": extra.pop("aliases", []),
+                "tags": extra.pop("tags", [type_]), "sources": extra.pop("sources", []),
+                "created": row["created"] or self.today, "updated": updated, **extra}
+
+    def _source(self, row, contribs):
+        (_rel, data), = contribs
+        doc, digest = doc_from(data["doc"]), data["digest"]
+        summary = [claim_from(c) for c in digest["summary"]]
+        points = [claim_from(c) for c in digest["key_points"]]
+        keys = self.state.db.execute(
+            "SELECT p.title FROM contributions c JOIN pages p ON p.key=c.page_key"
+            " WHERE c.source=? AND c.page_key!=? ORDER BY p.title", (_rel, row["key"])).fetchall()
+        topics = [t for (t,) in keys]
+        meta_extra = {k: doc.meta[k] for k in ("url", "author", "published", "site") if doc.meta.get(k)}
+
+        def render(updated: str) -> str:
+            meta = self._meta(row, "source", updated, tags=["source", doc.kind], raw=data["raw"],
+                              sha256=data["sha256"], kind=doc.kind, **meta_extra)
+            return source_page(meta, doc, summary, points, topics, self.callouts.get(row["key"], []))
+
+        first = summary[0].text if summary else ""
+        return render, first, 1
+
+    def _topic(self, row, contribs):
+        notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
+        notes.sort(key=lambda n: n.source_title.casefold())
+        aliases = sorted({a for n in notes for a in (n.topic.name, *n.topic.aliases)
+                          if fold(a) != row["key"]}, key=str.casefold)
+        related = self._related(row["key"], notes)
+        brief = PageBrief(row["title"], row["type"], tuple(notes), tuple(related), row["generated"])
+        sections = self.b.editor.write_page(brief)
+        sources = [f"[[{n.source_title}]]" for n in notes]
+
+        def render(updated: str) -> str:
+            meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources)
+            return topic_page(meta, sections, related, self.callouts.get(row["key"], []))
+
+        first = next((c.text for n in notes for c in n.topic.claims), "")
+        return render, first, len(notes)
+
+    def _related(self, key: str, notes: list[SourceNote]) -> list[str]:
+        aliases = self.b.state.alias_map() if not hasattr(self, "_aliases") else self._aliases
+        self._aliases = aliases
+        counts: Counter = Counter()
+        for n in notes:
+            for k in n.topic.related:
+                target = aliases.get(k)
+                if target and target != key and target in self.live:
+                    counts[target] += 1
+        out = []
+        for target, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8]:
+            page = self.state.page(target)
+            if page:
+                out.append(page["title"])
+        return out
+
+    def remove(self, row) -> None:
+        """No source supports this page: delete it, unless a person wrote in it."""
+        path = self.wiki / row["path"]
+        current = read_text(path)
+        keep = current is not None and (
+            row["generated"] is None or bool(human_chunks(Page.parse(row["generated"]).body,
+                                                         Page.parse(current).body)))
+        if current is not None and keep:
+            chunks = human_chunks(Page.parse(row["generated"] or "").body, Page.parse(current).body)
+            if row["generated"] is not None:
+                body = "\n\n".join("\n".join(c.lines).strip() for c in chunks) + "\n"
+                write_atomic(path, Page({"title": row["title"]}, f"# {row['title']}\n\n{body}").render())
+        elif current is not None:
+            path.unlink()
+            self.b.report.removed.append(row["title"])
+        with self.state.transaction():
+            self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
+            self.state.db.execute("DELETE FROM aliases WHERE page_key=?", (row["key"],))
+
+    # -- index, contradictions, log -----------------------------------------------------
+
+    def specials(self) -> None:
+        entries = [Entry(r["title"], r["type"], r["summary"] or "", r["n_sources"] or 0,
+                         r["updated"] or self.today)
+                   for r in self.state.pages().values() if r["type"] != "special"]
+        pages = index_pages(entries, self.today)
+        for rel, text in pages.items():
+            self._write_special(rel, text)
+        self._prune_shards(set(pages))
+        items = []
+        for (payload,) in self.state.db.execute("SELECT payload FROM contradictions"):
+            c = contra.Contradiction(**{**json.loads(payload)})
+            c = contra.Contradiction(c.id, c.what, c.a_source, claim_from(c.a), c.b_source,
+                                     claim_from(c.b))
+            items.append((c, self.titles.get(c.a_source, c.a_source),
+                          self.titles.get(c.b_source, c.b_source)))
+        body = contra.render_table(items, self.status)
+        meta = {"title": "contradictions", "type": "overview", "tags": ["contradictions"]}
+        self._write_special("contradictions.md", Page(meta, body).render(), self.status)
+        self.flush_log()
+
+    def _write_special(self, rel: str, new: str, status: dict | None = None) -> None:
+        """Like a page: kb's text is regenerated, a person's lines are kept."""
+        row = self.state.page(f"special:{rel}")
+        reference = row["generated"] if row else None
+        if reference is not None and status:
+            reference = contra.with_statuses(reference, status)
+        path = self.wiki / rel
+        current = read_text(path)
+        out = merge(reference, current, new)
+        if out != current:
+            write_atomic(path, out)
+        with self.state.transaction():
+            self.state.db.execute(
+                "INSERT OR REPLACE INTO pages (key, title, type, path, generated, written_hash,"
+                " dirty) VALUES (?, ?, 'special', ?, ?, ?, 0)",
+                (f"special:{rel}", Path(rel).stem, rel, new, _sha(out)))
+
+    def _prune_shards(self, keep: set[str]) -> None:
+        for row in self.state.db.execute(
+                "SELECT key, path FROM pages WHERE type='special' AND path LIKE 'index/%'").fetchall():
+            if row["path"] not in keep:
+                (self.wiki / row["path"]).unlink(missing_ok=True)
+                self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
+
+    def flush_log(self) -> None:
+        pending = self.state.pending_log()
+        if not pending:
+            return
+        path = self.wiki / "log.md"
+        current = read_text(path) or LOG_HEADER
+        text = current.rstrip("\n") + "\n\n" + "\n".join(e for _, e in pending)
+        write_atomic(path, text)
+        with self.state.transaction():
+            self.state.clear_log(pending[-1][0])
+
+
+def finish(builder) -> None:
+    Renderer(builder).run()

@@ -1,0 +1,164 @@
+"""kb's own state: one SQLite database under .kb/, a cache that raw/ and wiki/ can rebuild.
+
+Tables: sources (path, sha256, status, error, title, the pages they contributed to),
+contributions (what each source says on each page), pages (kb's last generated text and
+the hash of the file it wrote, to tell human edits apart), quantities (numbers for
+contradiction candidates), contradictions, runs, pending log entries, and the usage
+ledger of model calls. Delete .kb/ and `kb build` recreates all of it.
+
+    python -c "from kb.state import State; s = State('.kb/state.db'); print(s.counts())"
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, mtime_ns INTEGER,
+    status TEXT NOT NULL, error TEXT, title TEXT, kind TEXT, ingested_at REAL);
+CREATE TABLE IF NOT EXISTS contributions (
+    source TEXT NOT NULL, page_key TEXT NOT NULL, payload TEXT NOT NULL,
+    PRIMARY KEY (source, page_key));
+CREATE INDEX IF NOT EXISTS contributions_page ON contributions(page_key);
+CREATE TABLE IF NOT EXISTS pages (
+    key TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT NOT NULL, path TEXT NOT NULL,
+    generated TEXT, written_hash TEXT, summary TEXT, n_sources INTEGER DEFAULT 0,
+    created TEXT, updated TEXT, dirty INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS aliases (alias_key TEXT PRIMARY KEY, page_key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quantities (
+    source TEXT NOT NULL, unit TEXT NOT NULL, payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS quantities_unit ON quantities(unit);
+CREATE INDEX IF NOT EXISTS quantities_source ON quantities(source);
+CREATE TABLE IF NOT EXISTS contradictions (
+    id TEXT PRIMARY KEY, a_source TEXT, b_source TEXT, payload TEXT, pages TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, started REAL, finished REAL, summary TEXT);
+CREATE TABLE IF NOT EXISTS pending_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger (
+    id INTEGER PRIMARY KEY, ts REAL, model TEXT, operation TEXT, source TEXT,
+    input_tokens INTEGER, output_tokens INTEGER, cache_read_tokens INTEGER,
+    cache_write_tokens INTEGER, cost REAL);
+"""
+
+
+class State:
+    """A thin, explicit wrapper over the SQLite file. One connection per State."""
+
+    def __init__(self, path: Path | str) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)  # explicit transactions only
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing: one ingest, one retraction, one render commit."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- sources -----------------------------------------------------------------------
+
+    def sources(self) -> dict[str, sqlite3.Row]:
+        return {r["path"]: r for r in self.db.execute("SELECT * FROM sources")}
+
+    def source(self, path: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM sources WHERE path=?", (path,)).fetchone()
+
+    def source_pages(self, path: str) -> list[str]:
+        rows = self.db.execute("SELECT page_key FROM contributions WHERE source=?", (path,))
+        return [r[0] for r in rows]
+
+    def is_empty(self) -> bool:
+        return self.db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
+
+    # -- pages -------------------------------------------------------------------------
+
+    def pages(self) -> dict[str, sqlite3.Row]:
+        return {r["key"]: r for r in self.db.execute("SELECT * FROM pages")}
+
+    def page(self, key: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM pages WHERE key=?", (key,)).fetchone()
+
+    def contributions(self, page_key: str) -> list[tuple[str, dict]]:
+        rows = self.db.execute(
+            "SELECT source, payload FROM contributions WHERE page_key=? ORDER BY source",
+            (page_key,),
+        )
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def dirty_pages(self) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM pages WHERE dirty=1 ORDER BY key"))
+
+    def alias_map(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT alias_key, page_key FROM aliases").fetchall())
+
+    # -- quantities --------------------------------------------------------------------
+
+    def quantities(self, unit: str) -> list[tuple[str, dict]]:
+        rows = self.db.execute("SELECT source, payload FROM quantities WHERE unit=?", (unit,))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    # -- runs, log, ledger -------------------------------------------------------------
+
+    def record_run(self, started: float, summary: dict) -> None:
+        self.db.execute(
+            "INSERT INTO runs (started, finished, summary) VALUES (?, ?, ?)",
+            (started, time.time(), json.dumps(summary)),
+        )
+
+    def last_run(self) -> dict | None:
+        row = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        return {"started": row["started"], "finished": row["finished"], **json.loads(row["summary"])}
+
+    def pending_log(self) -> list[tuple[int, str]]:
+        return list(self.db.execute("SELECT id, entry FROM pending_log ORDER BY id").fetchall())
+
+    def clear_log(self, upto: int) -> None:
+        self.db.execute("DELETE FROM pending_log WHERE id<=?", (upto,))
+
+    def record_usage(self, **row: object) -> None:
+        """One metered model call: model, operation, source, tokens in/out, cache, cost."""
+        cols = ("model", "operation", "source", "input_tokens", "output_tokens",
+                "cache_read_tokens", "cache_write_tokens", "cost")
+        self.db.execute(
+            f"INSERT INTO ledger (ts, {', '.join(cols)}) VALUES (?{', ?' * len(cols)})",
+            (time.time(), *(row.get(c, 0) for c in cols)),
+        )
+
+    def spend(self) -> list[sqlite3.Row]:
+        """Spend by day and operation, newest first."""
+        return list(self.db.execute(
+            "SELECT date(ts, 'unixepoch') AS day, operation, COUNT(*) AS calls,"
+            " SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
+            " SUM(cache_read_tokens) AS cache_read_tokens, SUM(cost) AS cost"
+            " FROM ledger GROUP BY day, operation ORDER BY day DESC, operation"
+        ))
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for status, n in self.db.execute("SELECT status, COUNT(*) FROM sources GROUP BY status"):
+            out[f"sources_{status}"] = n
+        for kind, n in self.db.execute(
+            "SELECT type, COUNT(*) FROM pages WHERE type!='special' GROUP BY type"
+        ):
+            out[f"pages_{kind}"] = n
+        return out

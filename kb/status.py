@@ -1,0 +1,35 @@
+"""`kb status`: what the state says about the vault, gathered for the CLI to print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.build import raw_files
+from kb.config import Config
+from kb.state import State
+
+
+@dataclass
+class Status:
+    counts: dict[str, int]
+    pending: list[str]  # in raw/ but new or changed since the last build
+    failed: list[tuple[str, str]]
+    last_run: dict | None
+    spend: list
+
+
+def status(cfg: Config) -> Status:
+    state = State(cfg.state_dir / "state.db")
+    try:
+        known = state.sources()
+        pending = []
+        for path in raw_files(cfg.raw_dir) if cfg.raw_dir.exists() else []:
+            rel = path.relative_to(cfg.raw_dir).as_posix()
+            row = known.get(rel)
+            st = path.stat()
+            if not row or (row["size"], row["mtime_ns"]) != (st.st_size, st.st_mtime_ns):
+                pending.append(rel)
+        failed = [(p, r["error"]) for p, r in sorted(known.items()) if r["status"] == "failed"]
+        return Status(state.counts(), pending, failed, state.last_run(), state.spend())
+    finally:
+        state.close()

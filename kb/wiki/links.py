@@ -1,0 +1,114 @@
+"""Wikilinks: parse them with a markdown-it-py inline rule, resolve them like Obsidian.
+
+`[[Title]]`, `[[Title|shown]]`, `[[Title#Heading]]`, `[[Title#^block]]`, `![[embed]]`.
+Parsing runs markdown-it-py with one extra inline rule, so a `[[link]]` inside a code
+span or a fenced block is not a link. Resolution is Obsidian's: titles match
+case-insensitively, a bare alias does not resolve (write `[[Title|alias]]`), and a
+`#Heading` or `#^block` anchor must exist in the target page.
+
+    python -m kb.wiki.links wiki/index.md
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+from kb.wiki.names import fold
+
+
+@dataclass(frozen=True)
+class WikiLink:
+    target: str  # page title; "" for a link within the same page
+    heading: str | None = None
+    block: str | None = None
+    display: str | None = None
+    embed: bool = False
+    line: int = 0  # 1-based line in the parsed text
+
+    @property
+    def anchor(self) -> str | None:
+        return f"^{self.block}" if self.block else self.heading
+
+
+def parse_inner(inner: str, embed: bool = False, line: int = 0) -> WikiLink:
+    """Split `target#anchor|display` (a table's escaped `\\|` counts as the pipe)."""
+    link, _, display = inner.replace("\\|", "|").partition("|")
+    target, _, anchor = link.partition("#")
+    block = anchor[1:].strip() if anchor.startswith("^") else None
+    heading = anchor.strip() if anchor and not block else None
+    return WikiLink(target.strip(), heading, block, display.strip() or None, embed, line)
+
+
+def _wikilink_rule(state: StateInline, silent: bool) -> bool:
+    pos = state.pos
+    embed = state.src.startswith("![[", pos)
+    start = pos + 3 if embed else pos + 2
+    if not (embed or state.src.startswith("[[", pos)):
+        return False
+    end = state.src.find("]]", start)
+    if end < 0 or "\n" in state.src[start:end] or end == start:
+        return False
+    if not silent:
+        token = state.push("wikilink", "", 0)
+        token.meta = {"inner": state.src[start:end], "embed": embed, "offset": pos}
+    state.pos = end + 2
+    return True
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark").enable("table")
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.inline.ruler2.disable("balance_pairs", ignoreInvalid=True)
+    return md
+
+
+_MD = _parser()
+
+
+def find_links(text: str, first_line: int = 1) -> list[WikiLink]:
+    """Every wikilink in markdown text, in order, with its line number."""
+    if "[[" not in text:
+        return []
+    links = []
+    for token in _MD.parse(text):
+        if token.type != "inline" or not token.children:
+            continue
+        base = (token.map[0] if token.map else 0) + first_line
+        for child in token.children:
+            if child.type == "wikilink":
+                offset = token.content[: child.meta["offset"]].count("\n")
+                links.append(parse_inner(child.meta["inner"], child.meta["embed"], base + offset))
+    return links
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a link can land on: a page's headings and block ids."""
+
+    title: str
+    headings: frozenset[str]
+    blocks: frozenset[str]
+
+
+def problem(link: WikiLink, lookup: Callable[[str], Target | None], here: Target) -> str | None:
+    """Why `link` does not resolve, or None when it does."""
+    target = here if not link.target else lookup(fold(link.target))
+    if target is None:
+        return f"no page titled {link.target!r}"
+    if link.block and link.block not in target.blocks:
+        return f"no block ^{link.block} in {target.title!r}"
+    if link.heading:
+        folded = {fold(h) for h in target.headings}
+        if fold(link.heading) not in folded:
+            return f"no heading {link.heading!r} in {target.title!r}"
+    return None
+
+
+if __name__ == "__main__":
+    for found in find_links(open(sys.argv[1], encoding="utf-8").read()):
+        print(found)

@@ -1,0 +1,114 @@
+"""Keep what a person wrote: merge human lines around kb's new content.
+
+kb remembers the text it generated for each page (`reference`). A line in the file on
+disk that is not in the reference is a human line. `merge()` carries every human chunk
+into the new generated text after the same kb line it followed (or the nearest earlier
+one that still exists), and carries human-added frontmatter keys and list items.
+Without a reference (a deleted .kb/, a page a person made), the new generated text is the
+reference: anything on disk kb would not write itself is kept.
+
+    python -c "from kb.wiki.merge import merge_body; print(merge_body('a\\nb', 'a\\nmine\\nb', 'a\\nb\\nc'))"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from kb.wiki.page import Page
+
+# Keys kb always recomputes; a person's value for these is not kept.
+KB_KEYS = frozenset({"title", "type", "sources", "created", "updated", "raw", "sha256", "kind"})
+
+
+@dataclass(frozen=True)
+class Anchor:
+    text: str | None  # the last non-blank kb line before the chunk; None = top of the body
+    occurrence: int  # which occurrence of that text (lines can repeat)
+    blanks: int  # blank kb lines between it and the chunk
+
+
+@dataclass(frozen=True)
+class Chunk:
+    anchor: Anchor
+    lines: tuple[str, ...]
+
+
+def _anchor(ref: list[str], i: int) -> Anchor:
+    j, blanks = i - 1, 0
+    while j >= 0 and not ref[j].strip():
+        j, blanks = j - 1, blanks + 1
+    if j < 0:
+        return Anchor(None, 0, blanks)
+    return Anchor(ref[j], ref[:j].count(ref[j]), blanks)
+
+
+def human_chunks(reference: str, current: str) -> list[Chunk]:
+    """Runs of lines in `current` that kb did not write (are not in `reference`)."""
+    ref, cur = reference.split("\n"), current.split("\n")
+    chunks = []
+    matcher = SequenceMatcher(None, ref, cur, autojunk=False)
+    for op, i1, _i2, j1, j2 in matcher.get_opcodes():
+        if op in ("insert", "replace") and any(line.strip() for line in cur[j1:j2]):
+            chunks.append(Chunk(_anchor(ref, i1), tuple(cur[j1:j2])))
+    return chunks
+
+
+def _position(new: list[str], anchor: Anchor, fallback: list[str]) -> int:
+    """Index in `new` after which a chunk anchored at `anchor` goes."""
+    if anchor.text is None:
+        return 0
+    seen = [k for k, line in enumerate(new) if line == anchor.text]
+    if seen:
+        k = seen[min(anchor.occurrence, len(seen) - 1)] + 1
+        while anchor.blanks and k < len(new) and not new[k].strip() and anchor.blanks > 0:
+            k += 1
+            anchor = Anchor(anchor.text, anchor.occurrence, anchor.blanks - 1)
+        return k
+    for earlier in reversed(fallback):  # the kb line is gone: follow an earlier survivor
+        if earlier.strip() and earlier in new:
+            return new.index(earlier) + 1
+    return len(new)
+
+
+def merge_body(reference: str, current: str, new: str) -> str:
+    """`new` with every human chunk of `current` (relative to `reference`) kept verbatim."""
+    chunks = human_chunks(reference, current)
+    if not chunks:
+        return new
+    out = new.split("\n")
+    ref = reference.split("\n")
+    inserts: list[tuple[int, int, Chunk]] = []
+    for n, chunk in enumerate(chunks):
+        before = ref[: ref.index(chunk.anchor.text)] if chunk.anchor.text in ref else []
+        inserts.append((_position(out, chunk.anchor, before), n, chunk))
+    for pos, _n, chunk in sorted(inserts, key=lambda t: (-t[0], -t[1])):
+        out[pos:pos] = list(chunk.lines)
+    return "\n".join(out)
+
+
+def merge_meta(reference: dict, current: dict, new: dict) -> dict:
+    """`new` plus keys and list items a person added to the frontmatter."""
+    merged = dict(new)
+    for key, value in current.items():
+        if key in KB_KEYS:
+            continue
+        old = reference.get(key)
+        if isinstance(value, list):
+            added = [v for v in value if v not in (old or []) and v not in merged.get(key, [])]
+            if added:
+                merged[key] = list(merged.get(key) or []) + added
+        elif key not in new and value != old:
+            merged[key] = value
+    return merged
+
+
+def merge(reference: str | None, current: str | None, new: str) -> str:
+    """The text to write: `new`, with everything a person added to `current` kept."""
+    if current is None or current == reference:
+        return new
+    ref_page = Page.parse(reference if reference is not None else new)
+    cur_page, new_page = Page.parse(current), Page.parse(new)
+    meta = merge_meta(ref_page.meta, cur_page.meta, new_page.meta)
+    body = merge_body(ref_page.body, cur_page.body, new_page.body)
+    return Page(meta, body).render()

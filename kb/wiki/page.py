@@ -1,0 +1,115 @@
+"""A wiki page: YAML frontmatter + markdown body, parsed and rendered deterministically.
+
+Frontmatter keys are written in one fixed order with one type per property across the
+vault (lists stay lists, dates are YYYY-MM-DD), so a rebuild that changes nothing writes
+byte-identical files.
+
+    python -c "from kb.wiki.page import Page; print(Page.parse(open('wiki/index.md').read()))"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+KEY_ORDER = ("title", "type", "aliases", "tags", "sources", "created", "updated", "raw",
+             "sha256", "kind", "url", "author", "published", "site", "question")
+LIST_KEYS = ("aliases", "tags", "sources")
+PAGE_TYPES = ("source", "concept", "entity", "answer", "overview")
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = '"' if value.startswith("[[") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def _normalize(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_normalize(v) for v in value]
+    return value
+
+
+@dataclass
+class Page:
+    meta: dict = field(default_factory=dict)
+    body: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Page:
+        """Split frontmatter from body. Unparseable frontmatter stays in the body."""
+        if text.startswith("---\n"):
+            end = text.find("\n---\n", 3)
+            if end < 0 and text.endswith("\n---"):
+                end = len(text) - 4
+            if end >= 0:
+                try:
+                    meta = yaml.safe_load(text[4:end]) or {}
+                except yaml.YAMLError:
+                    meta = None
+                if isinstance(meta, dict):
+                    meta = {str(k): _normalize(v) for k, v in meta.items()}
+                    return cls(meta, text[end + 5 :])
+        return cls({}, text)
+
+    def render(self) -> str:
+        return render_frontmatter(self.meta) + self.body
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title") or "")
+
+    @property
+    def type(self) -> str:
+        return str(self.meta.get("type") or "")
+
+
+def render_frontmatter(meta: dict) -> str:
+    ordered = {k: meta[k] for k in KEY_ORDER if k in meta and meta[k] not in (None, "")}
+    ordered.update({k: v for k, v in meta.items() if k not in ordered and v not in (None, "")})
+    for key in LIST_KEYS:
+        if key in ordered and not isinstance(ordered[key], list):
+            ordered[key] = [ordered[key]]
+    for key in ("created", "updated", "published"):
+        if isinstance(ordered.get(key), str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", ordered[key]):
+            ordered[key] = dt.date.fromisoformat(ordered[key])
+    text = yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{text}---\n"
+
+
+def anchors(body: str) -> tuple[set[str], set[str]]:
+    """(heading texts, block ids) present in a page body, ignoring fenced code."""
+    headings: set[str] = set()
+    blocks: set[str] = set()
+    in_fence = False
+    for line in body.split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        m = _HEADING.match(line)
+        if m:
+            headings.add(m.group(2))
+            continue
+        m = _BLOCK_ID.search(line)
+        if m:
+            blocks.add(m.group(1))
+    return headings, blocks
