@@ -50,10 +50,16 @@ class Report:
     seconds: float = 0.0
 
     def summary(self) -> dict:
-        return {"ingested": len(self.ingested), "skipped": self.skipped,
-                "failed": len(self.failed), "retracted": len(self.retracted),
-                "created": len(self.created), "updated": len(self.updated),
-                "removed": len(self.removed), "seconds": round(self.seconds, 2)}
+        return {
+            "ingested": len(self.ingested),
+            "skipped": self.skipped,
+            "failed": len(self.failed),
+            "retracted": len(self.retracted),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "seconds": round(self.seconds, 2),
+        }
 
 
 @dataclass(frozen=True)
@@ -115,14 +121,21 @@ class Plan:
 class Builder:
     """One build over one vault. Holds the open state and the title registry."""
 
-    def __init__(self, cfg, editor: Editor, progress: Progress | None = None,
-                 today: str | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        cfg,
+        editor: Editor,
+        progress: Progress | None = None,
+        today: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.cfg, self.editor = cfg, editor
         self.progress = progress or NullProgress()
         self.today = today or time.strftime("%Y-%m-%d")
         self.clock = clock
-        self.limits = Limits(int(cfg.max_file_mb * 2**20), int(cfg.max_expanded_mb * 2**20),
-                             cfg.max_zip_ratio)
+        self.limits = Limits(
+            int(cfg.max_file_mb * 2**20), int(cfg.max_expanded_mb * 2**20), cfg.max_zip_ratio
+        )
         self.state = State(cfg.state_dir / "state.db")
         self.files = vault.files(cfg.wiki_dir) if cfg.wiki_dir.exists() else {}
         self.report = Report()
@@ -138,7 +151,9 @@ class Builder:
         """Folded titles in use (kb's pages, a person's files, the special pages); a copy."""
         if self._taken is None:
             rows = self.state.db.execute("SELECT key FROM pages").fetchall()
-            self._taken = {r[0] for r in rows} | set(self.files) | {"index", "log", "contradictions"}
+            self._taken = (
+                {r[0] for r in rows} | set(self.files) | {"index", "log", "contradictions"}
+            )
         return set(self._taken)
 
     def plan(self, rel: str, doc: Document, digest: Digest, taken: set[str]) -> Plan:
@@ -148,7 +163,9 @@ class Builder:
             source_title = row["title"]
         else:
             base = safe_title(doc.title)
-            source_title = base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
+            source_title = (
+                base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
+            )
             taken.add(fold(source_title))
         aliases = self.state.alias_map()
         topics = []
@@ -187,8 +204,18 @@ class Builder:
             (key, title, type_, self.page_path(title, type_), self.today),
         )
 
-    def ingest(self, rel: str, sha: str, size: int, mtime: int, doc: Document, digest: Digest,
-               plan: Plan, assets: dict[str, str], quiet: bool = False) -> None:
+    def ingest(
+        self,
+        rel: str,
+        sha: str,
+        size: int,
+        mtime: int,
+        doc: Document,
+        digest: Digest,
+        plan: Plan,
+        assets: dict[str, str],
+        quiet: bool = False,
+    ) -> None:
         """Record one converted source and everything it contributes, atomically."""
         db = self.state.db
         known = self.state.source(rel) is not None
@@ -203,23 +230,36 @@ class Builder:
             )
             source_key = fold(plan.source_title)
             self._upsert_page(db, source_key, plan.source_title, "source")
-            payload = {"doc": asdict(doc) | {"assets": []}, "digest": digest.to_dict(),
-                       "sha256": sha, "raw": f"{self.cfg.raw}/{rel}", "assets": assets}
-            db.execute("INSERT INTO contributions VALUES (?, ?, ?)",
-                       (rel, source_key, json.dumps(payload)))
+            payload = {
+                "doc": asdict(doc) | {"assets": []},
+                "digest": digest.to_dict(),
+                "sha256": sha,
+                "raw": f"{self.cfg.raw}/{rel}",
+                "assets": assets,
+            }
+            db.execute(
+                "INSERT INTO contributions VALUES (?, ?, ?)", (rel, source_key, json.dumps(payload))
+            )
             created, updated = [], []
             for topic, key, title, is_new in plan.topics:
                 self._contribute(db, rel, key, title, topic)
                 (created if is_new else updated).append(title)
             for q in digest.quantities:
-                db.execute("INSERT INTO quantities VALUES (?, ?, ?)",
-                           (rel, q.unit, json.dumps(asdict(q))))
+                db.execute(
+                    "INSERT INTO quantities VALUES (?, ?, ?)", (rel, q.unit, json.dumps(asdict(q)))
+                )
             for key in old_pages:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             self._refresh_contradictions(db, rel)
-            entry = log_entry(self.today, "ingest" if not known else "update", plan.source_title,
-                              {"created": [plan.source_title] * (not known) + created,
-                               "updated": sorted(set(updated))})
+            entry = log_entry(
+                self.today,
+                "ingest" if not known else "update",
+                plan.source_title,
+                {
+                    "created": [plan.source_title] * (not known) + created,
+                    "updated": sorted(set(updated)),
+                },
+            )
             if not quiet:  # a re-derivation after a deleted .kb/ is not a new event
                 db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
 
@@ -227,33 +267,40 @@ class Builder:
         self._upsert_page(db, key, title, topic.kind)
         for k in (topic.key, *(concept_key(a) for a in topic.aliases)):
             db.execute("INSERT OR IGNORE INTO aliases VALUES (?, ?)", (k, key))
-        row = db.execute("SELECT payload FROM contributions WHERE source=? AND page_key=?",
-                         (rel, key)).fetchone()
+        row = db.execute(
+            "SELECT payload FROM contributions WHERE source=? AND page_key=?", (rel, key)
+        ).fetchone()
         data = asdict(topic)
         if row:  # two topics of one source landed on one page (a name and its surname)
             old = json.loads(row[0])
             old["claims"] += [c for c in data["claims"] if c not in old["claims"]]
             old["aliases"] = sorted(set(old["aliases"]) | set(data["aliases"]) | {topic.name})
             data = old
-        db.execute("INSERT OR REPLACE INTO contributions VALUES (?, ?, ?)",
-                   (rel, key, json.dumps(data)))
+        db.execute(
+            "INSERT OR REPLACE INTO contributions VALUES (?, ?, ?)", (rel, key, json.dumps(data))
+        )
 
     def _refresh_contradictions(self, db, rel: str) -> None:
         """Drop this source's old candidates and find new ones against other sources."""
-        for (pages,) in db.execute("SELECT pages FROM contradictions WHERE a_source=? OR b_source=?",
-                                   (rel, rel)).fetchall():
+        for (pages,) in db.execute(
+            "SELECT pages FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel)
+        ).fetchall():
             for key in json.loads(pages):
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
         db.execute("DELETE FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel))
-        mine = [quantity_from(json.loads(p)) for (p,) in
-                db.execute("SELECT payload FROM quantities WHERE source=?", (rel,))]
+        mine = [
+            quantity_from(json.loads(p))
+            for (p,) in db.execute("SELECT payload FROM quantities WHERE source=?", (rel,))
+        ]
         others = []
         for unit in sorted({q.unit for q in mine}):
             others += [(s, quantity_from(p)) for s, p in self.state.quantities(unit)]
         for c in candidates(rel, mine, others):
             pages = render.contradiction_pages(self.state, c)
-            db.execute("INSERT OR REPLACE INTO contradictions VALUES (?, ?, ?, ?, ?)",
-                       (c.id, c.a_source, c.b_source, json.dumps(asdict(c)), json.dumps(pages)))
+            db.execute(
+                "INSERT OR REPLACE INTO contradictions VALUES (?, ?, ?, ?, ?)",
+                (c.id, c.a_source, c.b_source, json.dumps(asdict(c)), json.dumps(pages)),
+            )
             for key in pages:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
 
@@ -305,17 +352,27 @@ class Builder:
                 db.execute(
                     "INSERT OR IGNORE INTO pages (key, title, type, path, created, updated,"
                     " summary, dirty) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (key, rel.stem, type_, rel.as_posix(), meta.get("created"),
-                     meta.get("updated"), meta.get("question", ""), int(type_ != "answer")),
+                    (
+                        key,
+                        rel.stem,
+                        type_,
+                        rel.as_posix(),
+                        meta.get("created"),
+                        meta.get("updated"),
+                        meta.get("question", ""),
+                        int(type_ != "answer"),
+                    ),
                 )
                 if type_ in ("concept", "entity"):
                     for alias in [rel.stem, *(meta.get("aliases") or [])]:
-                        db.execute("INSERT OR IGNORE INTO aliases VALUES (?, ?)",
-                                   (concept_key(str(alias)), key))
+                        db.execute(
+                            "INSERT OR IGNORE INTO aliases VALUES (?, ?)",
+                            (concept_key(str(alias)), key),
+                        )
                 raw = str(meta.get("raw") or "")
                 prefix = f"{self.cfg.raw}/"
                 if type_ == "source" and raw.startswith(prefix):
-                    self.adopted[raw[len(prefix):]] = (rel.stem, str(meta.get("sha256") or ""))
+                    self.adopted[raw[len(prefix) :]] = (rel.stem, str(meta.get("sha256") or ""))
 
     def source_title(self, rel: str, doc: Document) -> str:
         row = self.state.source(rel)
@@ -332,8 +389,10 @@ class Builder:
         """Convert, digest and plan one source; raises ConversionError or EditorError."""
         doc = convert(self.cfg.raw_dir / rel, self.limits)
         title = self.source_title(rel, doc)
-        assets = {a.name: f"{FOLDERS['source']}/assets/{safe_title(title)}/{safe_title(a.name)}"
-                  for a in doc.assets}
+        assets = {
+            a.name: f"{FOLDERS['source']}/assets/{safe_title(title)}/{safe_title(a.name)}"
+            for a in doc.assets
+        }
         doc = sanitize(doc, assets)
         digest = self.editor.digest(doc)
         taken = self.taken() | {fold(title)}
@@ -372,8 +431,17 @@ class Builder:
         adopted = self.adopted.get(rel)
         for asset in doc.assets:
             write_atomic(self.cfg.wiki_dir / assets[asset.name], asset.data)
-        self.ingest(rel, sha, size, mtime, doc, digest, plan, assets,
-                    quiet=bool(adopted and adopted[1] == sha))
+        self.ingest(
+            rel,
+            sha,
+            size,
+            mtime,
+            doc,
+            digest,
+            plan,
+            assets,
+            quiet=bool(adopted and adopted[1] == sha),
+        )
         self.report.ingested.append(rel)
 
     def _dry_run(self, found: Scan, start: float) -> Report:
@@ -394,8 +462,13 @@ class Builder:
         return self.report
 
 
-def build(cfg, editor: Editor, progress: Progress | None = None, dry_run: bool = False,
-          today: str | None = None) -> Report:
+def build(
+    cfg,
+    editor: Editor,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+    today: str | None = None,
+) -> Report:
     """Run one build of the vault described by `cfg`."""
     builder = Builder(cfg, editor, progress, today)
     try:

@@ -27,13 +27,23 @@ from kb.config import CONFIG_NAME, Config, ConfigError, find_root, load
 from kb.editors import EDITORS
 from kb.progress import NullProgress
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Compile a folder of raw documents into a living, cited wiki.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Compile a folder of raw documents into a living, cited wiki.",
+)
 out = Console()
 err = Console(stderr=True)
 
-RootOption = Annotated[Path | None, typer.Option("--root", help="Vault folder (default: "
-                       "nearest folder with kb.toml; or KB_ROOT).", show_default=False)]
+RootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--root",
+        help="Vault folder (default: nearest folder with kb.toml; or KB_ROOT).",
+        show_default=False,
+    ),
+]
 
 
 class RichProgress:
@@ -43,9 +53,15 @@ class RichProgress:
         self.bar: Progress | None = None
 
     def start(self, total: int, stage: str) -> None:
-        self.bar = Progress(TextColumn(f"{stage:>7}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.description}"), TimeElapsedColumn(),
-                            console=err, transient=True)
+        self.bar = Progress(
+            TextColumn(f"{stage:>7}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
         self.bar.start()
         self.task = self.bar.add_task("", total=total)
 
@@ -82,8 +98,9 @@ def make_editor(cfg: Config):
     if name not in EDITORS:
         fail(f"unknown editor {cfg.editor!r} in kb.toml; choose one of: {', '.join(EDITORS)}")
     if name == "extractive":
-        return EDITORS[name](cfg.topics_per_source, cfg.claims_per_topic,
-                             cfg.summary_sentences, cfg.key_points)
+        return EDITORS[name](
+            cfg.topics_per_source, cfg.claims_per_topic, cfg.summary_sentences, cfg.key_points
+        )
     return EDITORS[name](cfg)
 
 
@@ -108,7 +125,9 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to make a vault 
     if ".kb/" not in lines:
         gitignore.write_text("\n".join([*lines, ".kb/"]) + "\n")
         made.append(".gitignore")
-    out.print(f"vault ready in {directory.resolve()}" + (f" (wrote {', '.join(made)})" if made else ""))
+    out.print(
+        f"vault ready in {directory.resolve()}" + (f" (wrote {', '.join(made)})" if made else "")
+    )
     out.print("next: drop files into raw/, run `kb build`, open wiki/ in Obsidian")
 
 
@@ -120,13 +139,17 @@ def _print_plan(report: build_op.Report) -> None:
                 out.print(f"  {verb}: {', '.join(names)}", highlight=False)
     for rel, reason in report.failed:
         out.print(f"[red]would fail[/] {rel}: {reason}", highlight=False)
-    out.print(f"{len(report.planned)} to build, {report.skipped} unchanged (dry run: nothing written)")
+    out.print(
+        f"{len(report.planned)} to build, {report.skipped} unchanged (dry run: nothing written)"
+    )
 
 
 @app.command()
 def build(
     root: RootOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
     editor: Annotated[str | None, typer.Option(help="extractive | llm | auto")] = None,
 ):
     """Compile raw/ into wiki/: new and changed sources are ingested, deleted ones retracted."""
@@ -144,7 +167,9 @@ def build(
     out.print(
         f"sources: {s['ingested']} ingested, {s['skipped']} unchanged, {s['failed']} failed, "
         f"{s['retracted']} retracted · pages: {s['created']} created, {s['updated']} updated, "
-        f"{s['removed']} removed · {s['seconds']:.1f}s", highlight=False)
+        f"{s['removed']} removed · {s['seconds']:.1f}s",
+        highlight=False,
+    )
     raise typer.Exit(1 if report.failed else 0)
 
 
@@ -155,9 +180,13 @@ def status(root: RootOption = None):
     st = status_op.status(cfg)
     out.print(f"vault {cfg.root}", highlight=False)
     c = st.counts
-    out.print(f"sources: {c.get('sources_ok', 0)} ok, {c.get('sources_failed', 0)} failed, "
-              f"{len(st.pending)} pending · pages: " + ", ".join(
-                  f"{c.get('pages_' + t, 0)} {t}" for t in ("source", "concept", "entity", "answer")))
+    out.print(
+        f"sources: {c.get('sources_ok', 0)} ok, {c.get('sources_failed', 0)} failed, "
+        f"{len(st.pending)} pending · pages: "
+        + ", ".join(
+            f"{c.get('pages_' + t, 0)} {t}" for t in ("source", "concept", "entity", "answer")
+        )
+    )
     for rel in st.pending:
         out.print(f"  pending {cfg.raw}/{rel}", highlight=False)
     for rel, reason in st.failed:
@@ -165,15 +194,21 @@ def status(root: RootOption = None):
     if st.last_run:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(st.last_run["finished"]))
         r = st.last_run
-        out.print(f"last build {when}: {r['ingested']} ingested, {r['failed']} failed, "
-                  f"{r['created']} created, {r['updated']} updated, {r['removed']} removed "
-                  f"in {r['seconds']}s", highlight=False)
+        out.print(
+            f"last build {when}: {r['ingested']} ingested, {r['failed']} failed, "
+            f"{r['created']} created, {r['updated']} updated, {r['removed']} removed "
+            f"in {r['seconds']}s",
+            highlight=False,
+        )
     else:
         out.print("no build yet: run `kb build`")
     for row in st.spend:
-        out.print(f"  spend {row['day']} {row['operation']}: {row['calls']} calls, "
-                  f"{row['input_tokens']} in / {row['output_tokens']} out tokens, "
-                  f"${row['cost']:.4f}", highlight=False)
+        out.print(
+            f"  spend {row['day']} {row['operation']}: {row['calls']} calls, "
+            f"{row['input_tokens']} in / {row['output_tokens']} out tokens, "
+            f"${row['cost']:.4f}",
+            highlight=False,
+        )
     raise typer.Exit(1 if st.failed else 0)
 
 
@@ -185,8 +220,12 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback,
-                                          is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
 ):
     """kb compiles raw/ into an Obsidian wiki; see README.md."""
 

@@ -47,8 +47,14 @@ class Config:
     max_output_tokens: int = 8192
     timeout_seconds: float = 120.0
     max_retries: int = 4
-    prices: dict[str, float] = field(default_factory=lambda: {
-        "input": 3.0, "output": 15.0, "cache_read": 0.30, "cache_write": 3.75})
+    prices: dict[str, float] = field(
+        default_factory=lambda: {
+            "input": 3.0,
+            "output": 15.0,
+            "cache_read": 0.30,
+            "cache_write": 3.75,
+        }
+    )
     budget_usd: float = 0.0
     ask_budget_tokens: int = 12_000
     max_file_mb: float = 100
@@ -76,18 +82,28 @@ class Config:
 
 # kb.toml [table] key -> Config field
 _KEYS = {
-    ("vault", "raw"): "raw", ("vault", "wiki"): "wiki", ("vault", "prompts"): "prompts",
-    ("editor", "name"): "editor", ("editor", "topics_per_source"): "topics_per_source",
+    ("vault", "raw"): "raw",
+    ("vault", "wiki"): "wiki",
+    ("vault", "prompts"): "prompts",
+    ("editor", "name"): "editor",
+    ("editor", "topics_per_source"): "topics_per_source",
     ("editor", "claims_per_topic"): "claims_per_topic",
-    ("editor", "summary_sentences"): "summary_sentences", ("editor", "key_points"): "key_points",
-    ("provider", "name"): "provider", ("provider", "model"): "model",
-    ("provider", "base_url"): "base_url", ("provider", "context_window"): "context_window",
+    ("editor", "summary_sentences"): "summary_sentences",
+    ("editor", "key_points"): "key_points",
+    ("provider", "name"): "provider",
+    ("provider", "model"): "model",
+    ("provider", "base_url"): "base_url",
+    ("provider", "context_window"): "context_window",
     ("provider", "max_output_tokens"): "max_output_tokens",
-    ("provider", "timeout_seconds"): "timeout_seconds", ("provider", "max_retries"): "max_retries",
-    ("build", "budget_usd"): "budget_usd", ("ask", "budget_tokens"): "ask_budget_tokens",
-    ("limits", "max_file_mb"): "max_file_mb", ("limits", "max_expanded_mb"): "max_expanded_mb",
+    ("provider", "timeout_seconds"): "timeout_seconds",
+    ("provider", "max_retries"): "max_retries",
+    ("build", "budget_usd"): "budget_usd",
+    ("ask", "budget_tokens"): "ask_budget_tokens",
+    ("limits", "max_file_mb"): "max_file_mb",
+    ("limits", "max_expanded_mb"): "max_expanded_mb",
     ("limits", "max_zip_ratio"): "max_zip_ratio",
-    ("watch", "debounce_seconds"): "debounce_seconds", ("watch", "poll"): "poll",
+    ("watch", "debounce_seconds"): "debounce_seconds",
+    ("watch", "poll"): "poll",
 }
 _TYPES = {f.name: f.type for f in fields(Config)}
 

@@ -39,7 +39,9 @@ def _differ(x: float, y: float) -> bool:
     return abs(x - y) > 1e-9 * max(abs(x), abs(y), 1.0)
 
 
-def candidates(source: str, mine: list[Quantity], others: list[tuple[str, Quantity]]) -> list[Contradiction]:
+def candidates(
+    source: str, mine: list[Quantity], others: list[tuple[str, Quantity]]
+) -> list[Contradiction]:
     """Contradictions between `source`'s quantities and other sources' (same unit)."""
     found: dict[str, Contradiction] = {}
     for q in mine:
@@ -88,8 +90,8 @@ def render_table(items: list[tuple[Contradiction, str, str]], status: dict[str, 
         "|---|---|---|---|---|",
     ]
     for c, a_title, b_title in sorted(items, key=lambda t: t[0].id):
-        a = f"[[{a_title}#^{c.a.anchor}\\|{a_title} {c.a.label}]]: \"{_cell(c.a.quote)}\""
-        b = f"[[{b_title}#^{c.b.anchor}\\|{b_title} {c.b.label}]]: \"{_cell(c.b.quote)}\""
+        a = f'[[{a_title}#^{c.a.anchor}\\|{a_title} {c.a.label}]]: "{_cell(c.a.quote)}"'
+        b = f'[[{b_title}#^{c.b.anchor}\\|{b_title} {c.b.label}]]: "{_cell(c.b.quote)}"'
         lines.append(f"| {c.id} | {status.get(c.id, 'open')} | {_cell(c.what)} | {a} | {b} |")
     if not items:
         lines.append("| | | none found | | |")

@@ -15,8 +15,13 @@ from kb.editors.base import Claim
 from kb.wiki.page import Page
 
 FOLDERS = {"source": "sources", "concept": "concepts", "entity": "entities", "answer": "answers"}
-GROUPS = (("source", "Sources"), ("concept", "Concepts"), ("entity", "Entities"),
-          ("answer", "Answers"), ("overview", "Overviews"))
+GROUPS = (
+    ("source", "Sources"),
+    ("concept", "Concepts"),
+    ("entity", "Entities"),
+    ("answer", "Answers"),
+    ("overview", "Overviews"),
+)
 SHARD_AT = 500  # index groups larger than this are split into one page per initial
 _WIKILINK = re.compile(r"(!?)\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _TRAILING_ID = re.compile(r"(\s)\^([A-Za-z0-9-]+)(\s*)$", re.M)
@@ -46,8 +51,10 @@ def sanitize(doc: Document, assets: dict[str, str]) -> Document:
     sections = tuple(
         Section(
             sanitize_heading(s.heading) if s.heading else None,
-            tuple(Block(b.anchor, sanitize_text(b.text, assets), b.kind, b.time, b.speaker)
-                  for b in s.blocks),
+            tuple(
+                Block(b.anchor, sanitize_text(b.text, assets), b.kind, b.time, b.speaker)
+                for b in s.blocks
+            ),
             s.level,
         )
         for s in doc.sections
@@ -98,16 +105,22 @@ def render_callouts(callouts: Iterable[Callout]) -> list[str]:
     for c in callouts:
         lines += [
             f"> [!warning] Contradiction: {c.what} ({c.id})",
-            f"> [[{c.a_title}]]: \"{one_line(c.a.quote)}\" ({cite(c.a_title, c.a)})",
+            f'> [[{c.a_title}]]: "{one_line(c.a.quote)}" ({cite(c.a_title, c.a)})',
             ">",
-            f"> [[{c.b_title}]]: \"{one_line(c.b.quote)}\" ({cite(c.b_title, c.b)})",
+            f'> [[{c.b_title}]]: "{one_line(c.b.quote)}" ({cite(c.b_title, c.b)})',
             "",
         ]
     return lines
 
 
-def source_page(meta: dict, doc: Document, summary: list[Claim], points: list[Claim],
-                topics: list[str], callouts: list[Callout]) -> str:
+def source_page(
+    meta: dict,
+    doc: Document,
+    summary: list[Claim],
+    points: list[Claim],
+    topics: list[str],
+    callouts: list[Callout],
+) -> str:
     title = meta["title"]
     lines = [f"# {title}", ""]
     if summary:
@@ -151,14 +164,22 @@ def _entry_line(e: Entry) -> str:
         summary = summary[:137].rsplit(" ", 1)[0] + "…"
     summary = re.sub(r"\[\[|\]\]", "", summary)
     count = f"{e.n_sources} source{'s' if e.n_sources != 1 else ''}"
-    return f"- [[{e.title}]] — {summary} · {count} · {e.updated}" if summary else \
-        f"- [[{e.title}]] · {count} · {e.updated}"
+    return (
+        f"- [[{e.title}]] — {summary} · {count} · {e.updated}"
+        if summary
+        else f"- [[{e.title}]] · {count} · {e.updated}"
+    )
 
 
 def index_pages(entries: list[Entry], today: str) -> dict[str, str]:
     """index.md (and its shards for large groups): relative path -> page text."""
     out: dict[str, str] = {}
-    lines = ["# Index", "", f"{len(entries)} pages. Open any page; every claim links to its source.", ""]
+    lines = [
+        "# Index",
+        "",
+        f"{len(entries)} pages. Open any page; every claim links to its source.",
+        "",
+    ]
     for type_, heading in GROUPS:
         group = sorted((e for e in entries if e.type == type_), key=lambda e: e.title.casefold())
         if not group:
@@ -192,6 +213,7 @@ def log_entry(day: str, op: str, title: str, details: dict[str, list[str]]) -> s
     return "\n".join(lines) + "\n"
 
 
-LOG_HEADER = Page({"title": "log", "type": "overview", "tags": ["log"]},
-                  "# Log\n\nAppend-only history of kb operations. "
-                  "`grep \"^## \\[\" wiki/log.md` lists it.\n").render()
+LOG_HEADER = Page(
+    {"title": "log", "type": "overview", "tags": ["log"]},
+    '# Log\n\nAppend-only history of kb operations. `grep "^## \\[" wiki/log.md` lists it.\n',
+).render()

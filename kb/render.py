@@ -47,7 +47,9 @@ def contradiction_pages(state, c: contra.Contradiction) -> list[str]:
             keys.add(fold(row["title"]))
     shared = db.execute(
         "SELECT page_key FROM contributions WHERE source=? INTERSECT "
-        "SELECT page_key FROM contributions WHERE source=?", (c.a_source, c.b_source)).fetchall()
+        "SELECT page_key FROM contributions WHERE source=?",
+        (c.a_source, c.b_source),
+    ).fetchall()
     quotes = (c.a.quote + " " + c.b.quote).casefold()
     for (key,) in shared:
         page = state.page(key)
@@ -79,7 +81,9 @@ class Renderer:
         self.titles = {r["path"]: r["title"] for r in self.state.sources().values()}
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
         self.callouts = self._callouts()
-        self.live = {r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")}
+        self.live = {
+            r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
+        }
 
     def _callouts(self) -> dict[str, list[Callout]]:
         out: dict[str, list[Callout]] = {}
@@ -87,9 +91,14 @@ class Renderer:
             c = json.loads(row[0])
             if self.status.get(c["id"], "open") != "open":
                 continue
-            call = Callout(c["id"], c["what"], self.titles.get(c["a_source"], c["a_source"]),
-                           claim_from(c["a"]), self.titles.get(c["b_source"], c["b_source"]),
-                           claim_from(c["b"]))
+            call = Callout(
+                c["id"],
+                c["what"],
+                self.titles.get(c["a_source"], c["a_source"]),
+                claim_from(c["a"]),
+                self.titles.get(c["b_source"], c["b_source"]),
+                claim_from(c["b"]),
+            )
             for key in json.loads(row[1]):
                 out.setdefault(key, []).append(call)
         return out
@@ -113,21 +122,28 @@ class Renderer:
 
     def write(self, row) -> None:
         contribs = self.state.contributions(row["key"])
-        render, summary, n = (self._source if row["type"] == "source" else self._topic)(row, contribs)
+        render, summary, n = (self._source if row["type"] == "source" else self._topic)(
+            row, contribs
+        )
         path = self.wiki / row["path"]
         current = read_text(path)
         meta_updated = row["updated"] or self.today
         new = render(meta_updated)
         reference = row["generated"]
-        changed = new != reference if reference is not None else (
-            current is None or merge(None, current, new) != current)
+        changed = (
+            new != reference
+            if reference is not None
+            else (current is None or merge(None, current, new) != current)
+        )
         if changed and meta_updated != self.today:
             new = render(self.today)
             meta_updated = self.today
         out = merge(reference, current, new)
         if out != current:
             write_atomic(path, out)
-            (self.b.report.created if current is None else self.b.report.updated).append(row["title"])
+            (self.b.report.created if current is None else self.b.report.updated).append(
+                row["title"]
+            )
         with self.state.transaction():
             self.state.db.execute(
                 "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
@@ -136,25 +152,46 @@ class Renderer:
             )
 
     def _meta(self, row, type_: str, updated: str, **extra) -> dict:
-        return {"title": row["title"], "type": type_, "aliases": extra.pop("aliases", []),
-                "tags": extra.pop("tags", [type_]), "sources": extra.pop("sources", []),
-                "created": row["created"] or self.today, "updated": updated, **extra}
+        return {
+            "title": row["title"],
+            "type": type_,
+            "aliases": extra.pop("aliases", []),
+            "tags": extra.pop("tags", [type_]),
+            "sources": extra.pop("sources", []),
+            "created": row["created"] or self.today,
+            "updated": updated,
+            **extra,
+        }
 
     def _source(self, row, contribs):
-        (_rel, data), = contribs
+        ((_rel, data),) = contribs
         doc, digest = doc_from(data["doc"]), data["digest"]
         summary = [claim_from(c) for c in digest["summary"]]
         points = [claim_from(c) for c in digest["key_points"]]
         keys = self.state.db.execute(
             "SELECT p.title FROM contributions c JOIN pages p ON p.key=c.page_key"
-            " WHERE c.source=? AND c.page_key!=? ORDER BY p.title", (_rel, row["key"])).fetchall()
+            " WHERE c.source=? AND c.page_key!=? ORDER BY p.title",
+            (_rel, row["key"]),
+        ).fetchall()
         topics = [t for (t,) in keys]
-        meta_extra = {k: doc.meta[k] for k in ("url", "author", "published", "site") if doc.meta.get(k)}
+        meta_extra = {
+            k: doc.meta[k] for k in ("url", "author", "published", "site") if doc.meta.get(k)
+        }
 
         def render(updated: str) -> str:
-            meta = self._meta(row, "source", updated, tags=["source", doc.kind], raw=data["raw"],
-                              sha256=data["sha256"], kind=doc.kind, **meta_extra)
-            return source_page(meta, doc, summary, points, topics, self.callouts.get(row["key"], []))
+            meta = self._meta(
+                row,
+                "source",
+                updated,
+                tags=["source", doc.kind],
+                raw=data["raw"],
+                sha256=data["sha256"],
+                kind=doc.kind,
+                **meta_extra,
+            )
+            return source_page(
+                meta, doc, summary, points, topics, self.callouts.get(row["key"], [])
+            )
 
         first = summary[0].text if summary else ""
         return render, first, 1
@@ -162,8 +199,10 @@ class Renderer:
     def _topic(self, row, contribs):
         notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
         notes.sort(key=lambda n: n.source_title.casefold())
-        aliases = sorted({a for n in notes for a in (n.topic.name, *n.topic.aliases)
-                          if fold(a) != row["key"]}, key=str.casefold)
+        aliases = sorted(
+            {a for n in notes for a in (n.topic.name, *n.topic.aliases) if fold(a) != row["key"]},
+            key=str.casefold,
+        )
         related = self._related(row["key"], notes)
         brief = PageBrief(row["title"], row["type"], tuple(notes), tuple(related), row["generated"])
         sections = self.b.editor.write_page(brief)
@@ -197,13 +236,16 @@ class Renderer:
         path = self.wiki / row["path"]
         current = read_text(path)
         keep = current is not None and (
-            row["generated"] is None or bool(human_chunks(Page.parse(row["generated"]).body,
-                                                         Page.parse(current).body)))
+            row["generated"] is None
+            or bool(human_chunks(Page.parse(row["generated"]).body, Page.parse(current).body))
+        )
         if current is not None and keep:
             chunks = human_chunks(Page.parse(row["generated"] or "").body, Page.parse(current).body)
             if row["generated"] is not None:
                 body = "\n\n".join("\n".join(c.lines).strip() for c in chunks) + "\n"
-                write_atomic(path, Page({"title": row["title"]}, f"# {row['title']}\n\n{body}").render())
+                write_atomic(
+                    path, Page({"title": row["title"]}, f"# {row['title']}\n\n{body}").render()
+                )
         elif current is not None:
             path.unlink()
             self.b.report.removed.append(row["title"])
@@ -214,9 +256,17 @@ class Renderer:
     # -- index, contradictions, log -----------------------------------------------------
 
     def specials(self) -> None:
-        entries = [Entry(r["title"], r["type"], r["summary"] or "", r["n_sources"] or 0,
-                         r["updated"] or self.today)
-                   for r in self.state.pages().values() if r["type"] != "special"]
+        entries = [
+            Entry(
+                r["title"],
+                r["type"],
+                r["summary"] or "",
+                r["n_sources"] or 0,
+                r["updated"] or self.today,
+            )
+            for r in self.state.pages().values()
+            if r["type"] != "special"
+        ]
         pages = index_pages(entries, self.today)
         for rel, text in pages.items():
             self._write_special(rel, text)
@@ -224,10 +274,16 @@ class Renderer:
         items = []
         for (payload,) in self.state.db.execute("SELECT payload FROM contradictions"):
             c = contra.Contradiction(**{**json.loads(payload)})
-            c = contra.Contradiction(c.id, c.what, c.a_source, claim_from(c.a), c.b_source,
-                                     claim_from(c.b))
-            items.append((c, self.titles.get(c.a_source, c.a_source),
-                          self.titles.get(c.b_source, c.b_source)))
+            c = contra.Contradiction(
+                c.id, c.what, c.a_source, claim_from(c.a), c.b_source, claim_from(c.b)
+            )
+            items.append(
+                (
+                    c,
+                    self.titles.get(c.a_source, c.a_source),
+                    self.titles.get(c.b_source, c.b_source),
+                )
+            )
         body = contra.render_table(items, self.status)
         meta = {"title": "contradictions", "type": "overview", "tags": ["contradictions"]}
         self._write_special("contradictions.md", Page(meta, body).render(), self.status)
@@ -248,11 +304,13 @@ class Renderer:
             self.state.db.execute(
                 "INSERT OR REPLACE INTO pages (key, title, type, path, generated, written_hash,"
                 " dirty) VALUES (?, ?, 'special', ?, ?, ?, 0)",
-                (f"special:{rel}", Path(rel).stem, rel, new, _sha(out)))
+                (f"special:{rel}", Path(rel).stem, rel, new, _sha(out)),
+            )
 
     def _prune_shards(self, keep: set[str]) -> None:
         for row in self.state.db.execute(
-                "SELECT key, path FROM pages WHERE type='special' AND path LIKE 'index/%'").fetchall():
+            "SELECT key, path FROM pages WHERE type='special' AND path LIKE 'index/%'"
+        ).fetchall():
             if row["path"] not in keep:
                 (self.wiki / row["path"]).unlink(missing_ok=True)
                 self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))

@@ -127,7 +127,11 @@ class State:
         row = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         if row is None:
             return None
-        return {"started": row["started"], "finished": row["finished"], **json.loads(row["summary"])}
+        return {
+            "started": row["started"],
+            "finished": row["finished"],
+            **json.loads(row["summary"]),
+        }
 
     def pending_log(self) -> list[tuple[int, str]]:
         return list(self.db.execute("SELECT id, entry FROM pending_log ORDER BY id").fetchall())
@@ -137,8 +141,16 @@ class State:
 
     def record_usage(self, **row: object) -> None:
         """One metered model call: model, operation, source, tokens in/out, cache, cost."""
-        cols = ("model", "operation", "source", "input_tokens", "output_tokens",
-                "cache_read_tokens", "cache_write_tokens", "cost")
+        cols = (
+            "model",
+            "operation",
+            "source",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "cost",
+        )
         self.db.execute(
             f"INSERT INTO ledger (ts, {', '.join(cols)}) VALUES (?{', ?' * len(cols)})",
             (time.time(), *(row.get(c, 0) for c in cols)),
@@ -146,12 +158,14 @@ class State:
 
     def spend(self) -> list[sqlite3.Row]:
         """Spend by day and operation, newest first."""
-        return list(self.db.execute(
-            "SELECT date(ts, 'unixepoch') AS day, operation, COUNT(*) AS calls,"
-            " SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
-            " SUM(cache_read_tokens) AS cache_read_tokens, SUM(cost) AS cost"
-            " FROM ledger GROUP BY day, operation ORDER BY day DESC, operation"
-        ))
+        return list(
+            self.db.execute(
+                "SELECT date(ts, 'unixepoch') AS day, operation, COUNT(*) AS calls,"
+                " SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
+                " SUM(cache_read_tokens) AS cache_read_tokens, SUM(cost) AS cost"
+                " FROM ledger GROUP BY day, operation ORDER BY day DESC, operation"
+            )
+        )
 
     def counts(self) -> dict[str, int]:
         out = {}

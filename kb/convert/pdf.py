@@ -75,7 +75,8 @@ def _furniture(pages: list[list[str]]) -> set[str]:
 
 
 def _key(line: str) -> str:
-    return re.sub(r"\d+", "#", line.strip().lower())
+    """Page furniture compares equal whatever its page number (arabic or roman)."""
+    return re.sub(r"\d+|\b[ivxlc]+\b", "#", line.strip().lower())
 
 
 def paragraphs(lines: list[str]) -> list[str]:
@@ -85,7 +86,7 @@ def paragraphs(lines: list[str]) -> list[str]:
     out: list[str] = []
     current = ""
     for line in lines:
-        if not line or (_BULLET.match(line) and current):
+        if not line or (current and (_BULLET.match(line) or _heading_like(line, current, full))):
             current = _flush(out, current)
             if not line:
                 continue
@@ -93,10 +94,22 @@ def paragraphs(lines: list[str]) -> list[str]:
             current = current[:-1] + line  # a word hyphenated at the line end
         else:
             current = f"{current} {line}".strip()
-        if len(line) < 0.75 * full and _SENTENCE_END.search(line):
+        if len(line) < 0.75 * full and (
+            _SENTENCE_END.search(line) or _heading_like(line, ".", full)
+        ):
             current = _flush(out, current)
     _flush(out, current)
     return out
+
+
+def _heading_like(line: str, current: str, full: float) -> bool:
+    """A short unpunctuated line after a finished sentence: a heading of its own."""
+    return (
+        len(line) < 0.5 * full
+        and bool(_SENTENCE_END.search(current))
+        and (line[:1].isupper() or line[:1].isdigit())
+        and not re.search(r"[.,;:-]$", line)
+    )
 
 
 def _flush(out: list[str], current: str) -> str:
@@ -140,9 +153,7 @@ def convert(path: Path, limits: object = None) -> Document:
     sections = []
     for number, lines in enumerate(pages, 1):
         body = [line for line in lines if _key(line) not in furniture]
-        blocks = [
-            Block(f"page-{number}-p{n}", text) for n, text in enumerate(paragraphs(body), 1)
-        ]
+        blocks = [Block(f"page-{number}-p{n}", text) for n, text in enumerate(paragraphs(body), 1)]
         if blocks:
             sections.append(Section(f"Page {number}", tuple(blocks)))
     first = [line for line in pages[0] if line]

@@ -62,7 +62,9 @@ LABELS = {".html": "HTML", ".htm": "HTML", ".xhtml": "HTML", ".vtt": "WebVTT", "
 LABELS |= {".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 
 _SRT_START = re.compile(r"\A\s*\d+\s*\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
-_HTML_START = re.compile(r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype html|<html)", re.I | re.S)
+_HTML_START = re.compile(
+    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype html|<html)", re.I | re.S
+)
 _TEXT_EXTENSIONS = (".txt", ".md", ".markdown")
 
 

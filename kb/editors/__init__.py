@@ -1,7 +1,7 @@
 """Editors: the curators that digest sources and write pages. A registry by name.
 
-    from kb.editors import EDITORS
-    editor = EDITORS["extractive"](topics=12)
+from kb.editors import EDITORS
+editor = EDITORS["extractive"](topics=12)
 """
 
 from kb.editors.base import Editor, EditorError

@@ -67,8 +67,14 @@ def claim_from(d: dict) -> Claim:
 
 def topic_from(d: dict) -> Topic:
     claims = tuple(claim_from(c) for c in d.get("claims", ()))
-    return Topic(d["key"], d["name"], d["kind"], tuple(d.get("aliases", ())), claims,
-                 tuple(d.get("related", ())))
+    return Topic(
+        d["key"],
+        d["name"],
+        d["kind"],
+        tuple(d.get("aliases", ())),
+        claims,
+        tuple(d.get("related", ())),
+    )
 
 
 def quantity_from(d: dict) -> Quantity:

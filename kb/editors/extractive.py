@@ -23,7 +23,9 @@ from kb.editors.topics import candidates, name_of, select, sentence_topics
 from kb.wiki.names import concept_key
 
 _QUANTITY = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?(%|[A-Za-z]{2,}\b)")
-_NOT_UNITS = frozenset("and or the of to in on at by for with from is are was am pm th st nd rd".split())
+_NOT_UNITS = frozenset(
+    "and or the of to in on at by for with from is are was am pm th st nd rd".split()
+)
 _PROSE_KINDS = ("para", "list", "quote", "footnote")  # tables and code are not sentences
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M)
 
@@ -59,7 +61,12 @@ class ExtractiveEditor:
     name = "extractive"
 
     def __init__(self, topics: int = 12, claims: int = 3, summary: int = 3, key_points: int = 6):
-        self.topics, self.claims, self.summary, self.key_points = topics, claims, summary, key_points
+        self.topics, self.claims, self.summary, self.key_points = (
+            topics,
+            claims,
+            summary,
+            key_points,
+        )
 
     def split(self, doc: Document) -> list[Sentence]:
         out: list[Sentence] = []

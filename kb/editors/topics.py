@@ -22,7 +22,9 @@ from kb.wiki.names import concept_key
 _UPPER = re.compile(r"^[A-Z][A-Z0-9-]+s?$")  # HBM, GPUs, GPT-5
 _TITLE = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Za-z]+)*$")  # Karpathy, Reiner
 # microGPT, nanoGPT, DeepWiki, PyTorch, fp8: case or digits inside the word mark a name.
-_MIXED = re.compile(r"^[a-z0-9]+[A-Z][A-Za-z0-9-]*$|^[A-Z][a-z]+[A-Z][A-Za-z0-9-]*$|^[a-z]+\d[a-z0-9]*$")
+_MIXED = re.compile(
+    r"^[a-z0-9]+[A-Z][A-Za-z0-9-]*$|^[A-Z][a-z]+[A-Z][A-Za-z0-9-]*$|^[a-z]+\d[a-z0-9]*$"
+)
 # Single lower-case words with these endings are adjectives or adverbs, not page names.
 _NOT_NOUN = ("able", "ible", "ive", "ic", "al", "ous", "ful", "less", "ly", "ish", "ary", "est")
 
@@ -68,14 +70,20 @@ def _shape(words: list[tuple[str, bool]]) -> tuple[bool, bool, bool]:
             return True, False, True
         if _TITLE.match(w):
             return (not initial and w.lower() not in GENERIC), True, False
-        return (len(w) >= 5 and w.lower() not in GENERIC and not w.endswith(_NOT_NOUN)), False, False
+        return (
+            (len(w) >= 5 and w.lower() not in GENERIC and not w.endswith(_NOT_NOUN)),
+            False,
+            False,
+        )
     if any(t.lower().endswith("ly") for t in texts) or texts[-1].lower().endswith("ed"):
         return False, False, False
     if texts[0].lower() in MODIFIERS or len(set(texts)) < len(texts):
         return False, False, False
     if all(t.lower() in GENERIC for t in texts):
         return False, False, False
-    entity = all(_TITLE.match(t) or _UPPER.match(t) for t in texts) and bool(_TITLE.match(texts[-1]))
+    entity = all(_TITLE.match(t) or _UPPER.match(t) for t in texts) and bool(
+        _TITLE.match(texts[-1])
+    )
     if words[0][1] and not entity and texts[0].lower() in GENERIC:
         return False, False, False
     return True, entity, True

@@ -31,10 +31,10 @@ from kb.providers.base import (
     RetryPolicy,
     ToolCall,
     Usage,
+    advised_error,
     call_with_retries,
     larger_budget,
     parse_structured,
-    redact,
     repair_messages,
     retry_after_seconds,
     split_message,
@@ -65,44 +65,25 @@ _KIND_BY_TYPE = {
     "invalid_request_error": "bad_request",
 }
 
-# kind -> (retryable, what to tell the user). Fields: detail, model, base_url, timeout.
+# kind -> what to tell the user. Fields: detail, model, base_url, timeout.
 _ADVICE = {
-    "rate_limit": (
-        True,
-        "Anthropic rate limit reached ({detail}); wait a minute and run again "
-        "(finished sources are kept)",
-    ),
-    "overloaded": (True, "Anthropic is overloaded ({detail}); try again in a few minutes"),
-    "server": (True, "Anthropic server error ({detail}); try again shortly"),
-    "timeout": (
-        True,
-        "no reply from {base_url} within {timeout} s ({detail}); check the network "
-        "or raise `timeout` in kb.toml",
-    ),
-    "connection": (
-        True,
-        "could not reach {base_url} ({detail}); check the network and `base_url` in kb.toml",
-    ),
-    "invalid_response": (True, "Anthropic sent a reply kb could not read ({detail}); try again"),
-    "auth": (
-        False,
-        "Anthropic rejected the API key ({detail}); check ANTHROPIC_API_KEY and "
-        "that the key may use model {model!r}",
-    ),
-    "not_found": (
-        False,
-        "model {model!r} or endpoint {base_url} not found ({detail}); check "
-        "`model` and `base_url` in kb.toml",
-    ),
-    "too_large": (
-        False,
-        "the request is too large for the API ({detail}); split the source into smaller parts",
-    ),
-    "bad_request": (
-        False,
-        "Anthropic rejected the request ({detail}); check `model` and the "
-        "provider settings in kb.toml; if they are right, please report a kb bug",
-    ),
+    "rate_limit": "Anthropic rate limit reached ({detail}); wait a minute and run again "
+    "(finished sources are kept)",
+    "overloaded": "Anthropic is overloaded ({detail}); try again in a few minutes",
+    "server": "Anthropic server error ({detail}); try again shortly",
+    "timeout": "no reply from {base_url} within {timeout} s ({detail}); check the network or "
+    "raise `timeout` in kb.toml",
+    "connection": "could not reach {base_url} ({detail}); check the network and `base_url` in "
+    "kb.toml",
+    "invalid_response": "Anthropic sent a reply kb could not read ({detail}); try again",
+    "auth": "Anthropic rejected the API key ({detail}); check ANTHROPIC_API_KEY and that the key "
+    "may use model {model!r}",
+    "not_found": "model {model!r} or endpoint {base_url} not found ({detail}); check `model` and "
+    "`base_url` in kb.toml",
+    "too_large": "the request is too large for the API ({detail}); split the source into smaller "
+    "parts",
+    "bad_request": "Anthropic rejected the request ({detail}); check `model` and the provider "
+    "settings in kb.toml; if they are right, please report a kb bug",
 }
 
 # Stop reasons that mean there is no usable reply, with what to tell the user.
@@ -216,11 +197,16 @@ class AnthropicProvider:
             message = _stream(self._client, params, request.on_text)
         else:
             message = self._client.messages.create(**params)
-        # The SDK builds a Message from whatever JSON arrives; a reply without content or
-        # usage is not one we can use or bill.
-        if not isinstance(message.content, list) or message.usage is None:
+        # The SDK builds a Message from whatever JSON arrives, so check it is a whole one.
+        # A stream cut short has no stop_reason: it must not pass for a complete reply.
+        if (
+            not isinstance(message.content, list)
+            or message.usage is None
+            or not message.stop_reason
+        ):
             raise ProviderError(
-                f"{self.base_url} sent a message without content or usage; try again",
+                f"{self.base_url} sent an incomplete message (no content, usage or stop "
+                "reason); try again",
                 True,
                 kind="invalid_response",
             )
@@ -254,15 +240,15 @@ class AnthropicProvider:
         kind, detail, retry_after = _classify(exc)
         if kind is None:
             return None
-        retryable, template = _ADVICE[kind]
-        message = template.format(
-            detail=redact(detail, self._secret)[:400],
+        return advised_error(
+            kind,
+            detail,
+            _ADVICE,
+            self._secret,
+            retry_after,
             model=self.model,
             base_url=self.base_url,
             timeout=self.timeout,
-        )
-        return ProviderError(
-            redact(message, self._secret), retryable, kind=kind, retry_after=retry_after
         )
 
 

@@ -160,6 +160,28 @@ class ProviderError(Exception):
         return f"ProviderError({self.message!r}, retryable={self.retryable}, kind={self.kind!r})"
 
 
+# Kinds of failure that may pass if the same call is made again later.
+RETRYABLE_KINDS = frozenset(
+    {"rate_limit", "overloaded", "server", "timeout", "connection", "invalid_response"}
+)
+
+
+def advised_error(
+    kind: str,
+    detail: str,
+    advice: dict[str, str],
+    secret: str | None,
+    retry_after: float | None = None,
+    **fields: Any,
+) -> ProviderError:
+    """A ProviderError whose message is `advice[kind]` (what to do next), filled with `fields`
+    and the failure's `detail`, with `secret` (the API key) redacted."""
+    message = advice[kind].format(detail=redact(detail, secret)[:400], **fields)
+    return ProviderError(
+        redact(message, secret), kind in RETRYABLE_KINDS, kind=kind, retry_after=retry_after
+    )
+
+
 def redact(text: str, secret: str | None) -> str:
     """`text` without `secret`: no API key may reach a message, a log or a repr."""
     if secret and len(secret) >= 4:
@@ -196,7 +218,9 @@ class RetryPolicy:
     base_delay: float = 2.0
     max_delay: float = 60.0
     max_wait: float = 300.0  # a retry-after longer than this is reported, not waited out
-    retry_kinds: frozenset[str] = frozenset({"rate_limit", "overloaded", "server"})
+    retry_kinds: frozenset[str] = frozenset(
+        {"rate_limit", "overloaded", "server", "invalid_response"}
+    )
     sleep: Callable[[float], None] = time.sleep
 
 
@@ -207,15 +231,14 @@ def call_with_retries(
 ) -> T:
     """Run `call`; map SDK exceptions through `to_error`; wait and retry the retryable kinds.
 
-    Exceptions `to_error` does not recognise (bugs) propagate unchanged.
+    A ProviderError raised by `call` itself is retried by the same rule; exceptions `to_error`
+    does not recognise (bugs) propagate unchanged.
     """
     for attempt in range(policy.attempts + 1):
         try:
             return call()
-        except ProviderError:
-            raise
         except Exception as exc:
-            error = to_error(exc)
+            error = exc if isinstance(exc, ProviderError) else to_error(exc)
             if error is None:
                 raise
         if attempt == policy.attempts or error.kind not in policy.retry_kinds:

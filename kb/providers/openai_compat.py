@@ -31,12 +31,12 @@ from kb.providers.base import (
     RetryPolicy,
     ToolCall,
     Usage,
+    advised_error,
     call_with_retries,
     estimate_request_tokens,
     estimate_tokens,
     larger_budget,
     parse_structured,
-    redact,
     repair_messages,
     retry_after_seconds,
     split_message,
@@ -53,46 +53,25 @@ _KIND_BY_STATUS = {
     503: "overloaded",
 }
 
-# kind -> (retryable, what to tell the user). Fields: detail, model, base_url, timeout.
+# kind -> what to tell the user. Fields: detail, model, base_url, timeout.
 _ADVICE = {
-    "rate_limit": (True, "{base_url} is rate limiting ({detail}); wait a minute and run again"),
-    "overloaded": (
-        True,
-        "the server at {base_url} is busy or still loading the model ({detail}); try again shortly",
-    ),
-    "server": (
-        True,
-        "server error at {base_url} ({detail}); check the server's log, then try again",
-    ),
-    "timeout": (
-        True,
-        "no reply from {base_url} within {timeout} s ({detail}); a local model may "
-        "need a larger `timeout` in kb.toml",
-    ),
-    "connection": (
-        True,
-        "could not reach {base_url} ({detail}); is the server (Ollama, "
-        "llama.cpp, vLLM, LM Studio) running, and is `base_url` in kb.toml right?",
-    ),
-    "invalid_response": (True, "{base_url} sent a reply kb could not read ({detail})"),
-    "auth": (False, "{base_url} rejected the API key ({detail}); check `api_key` settings"),
-    "not_found": (
-        False,
-        "model {model!r} or endpoint {base_url} not found ({detail}); check "
-        "`model` and `base_url` in kb.toml (for Ollama: `ollama pull {model}`)",
-    ),
-    "too_large": (False, "the request is too large for {base_url} ({detail}); split the source"),
-    "context": (
-        False,
-        "the prompt does not fit model {model!r} ({detail}); set "
-        "`context_window` in kb.toml to the server's real limit so kb can chunk",
-    ),
-    "bad_request": (
-        False,
-        "{base_url} rejected the request ({detail}); the server may not "
-        'support JSON-schema output: try response_format = "json_object" in '
-        "kb.toml",
-    ),
+    "rate_limit": "{base_url} is rate limiting ({detail}); wait a minute and run again",
+    "overloaded": "the server at {base_url} is busy or still loading the model ({detail}); try "
+    "again shortly",
+    "server": "server error at {base_url} ({detail}); check the server's log, then try again",
+    "timeout": "no reply from {base_url} within {timeout} s ({detail}); a local model may need a "
+    "larger `timeout` in kb.toml",
+    "connection": "could not reach {base_url} ({detail}); is the server (Ollama, llama.cpp, "
+    "vLLM, LM Studio) running, and is `base_url` in kb.toml right?",
+    "invalid_response": "{base_url} sent a reply kb could not read ({detail})",
+    "auth": "{base_url} rejected the API key ({detail}); check `api_key` settings",
+    "not_found": "model {model!r} or endpoint {base_url} not found ({detail}); check `model` and "
+    "`base_url` in kb.toml (for Ollama: `ollama pull {model}`)",
+    "too_large": "the request is too large for {base_url} ({detail}); split the source",
+    "context": "the prompt does not fit model {model!r} ({detail}); set `context_window` in "
+    "kb.toml to the server's real limit so kb can chunk",
+    "bad_request": "{base_url} rejected the request ({detail}); the server may not support "
+    'JSON-schema output: try response_format = "json_object" in kb.toml',
 }
 
 
@@ -286,6 +265,8 @@ class OpenAICompatProvider:
                         slot[1] += delta.function.name or ""
                         slot[2] += delta.function.arguments or ""
                 raw.finish = choice.finish_reason or raw.finish
+        if not raw.finish:  # the stream was cut short: never pass it off as complete
+            raise _incomplete("a stream that ended before the reply finished")
         raw.text = "".join(text)
         raw.calls = [(s[0] or f"call_{i}", s[1], s[2]) for i, s in sorted(slots.items())]
         return raw
@@ -294,15 +275,15 @@ class OpenAICompatProvider:
         kind, detail, retry_after = _classify(exc)
         if kind is None:
             return None
-        retryable, template = _ADVICE[kind]
-        message = template.format(
-            detail=redact(detail, self._secret)[:400],
+        return advised_error(
+            kind,
+            detail,
+            _ADVICE,
+            self._secret,
+            retry_after,
             model=self.model,
             base_url=self.base_url,
             timeout=self.timeout,
-        )
-        return ProviderError(
-            redact(message, self._secret), retryable, kind=kind, retry_after=retry_after
         )
 
 
@@ -321,6 +302,8 @@ def _classify(exc: Exception) -> tuple[str | None, str, float | None]:
         return kind, detail, retry_after_seconds(exc.response.headers)
     if isinstance(exc, openai.APIResponseValidationError):
         return "invalid_response", str(exc), None
+    if isinstance(exc, json.JSONDecodeError):  # only the SDK parses JSON inside _send
+        return "invalid_response", f"the response body is not JSON: {exc.msg}", None
     return None, "", None
 
 
@@ -344,10 +327,10 @@ def _interpret(raw: _Raw, request: Request, spent: Usage) -> tuple[Reply | None,
 
 
 def _from_completion(completion: Any, model: str) -> _Raw:
-    if not completion.choices:
-        raise ProviderError("the server returned no choices; check its log", kind="server")
-    choice = completion.choices[0]
-    message = choice.message
+    choice = completion.choices[0] if completion.choices else None
+    message = getattr(choice, "message", None)
+    if message is None or not choice.finish_reason:
+        raise _incomplete("a completion without a message or finish_reason")
     calls = [
         (call.id, call.function.name, call.function.arguments or "")
         for call in message.tool_calls or []
@@ -355,8 +338,12 @@ def _from_completion(completion: Any, model: str) -> _Raw:
     ]
     usage = _usage(completion.usage) if completion.usage is not None else None
     return _Raw(
-        message.content or "", calls, choice.finish_reason or "", usage, completion.model or model
+        message.content or "", calls, choice.finish_reason, usage, completion.model or model
     )
+
+
+def _incomplete(what: str) -> ProviderError:
+    return ProviderError(f"the server sent {what}; try again", True, kind="invalid_response")
 
 
 def _usage(usage: Any) -> Usage:

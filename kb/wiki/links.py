@@ -110,5 +110,7 @@ def problem(link: WikiLink, lookup: Callable[[str], Target | None], here: Target
 
 
 if __name__ == "__main__":
-    for found in find_links(open(sys.argv[1], encoding="utf-8").read()):
+    from pathlib import Path
+
+    for found in find_links(Path(sys.argv[1]).read_text(encoding="utf-8")):
         print(found)

@@ -7,7 +7,7 @@ one that still exists), and carries human-added frontmatter keys and list items.
 Without a reference (a deleted .kb/, a page a person made), the new generated text is the
 reference: anything on disk kb would not write itself is kept.
 
-    python -c "from kb.wiki.merge import merge_body; print(merge_body('a\\nb', 'a\\nmine\\nb', 'a\\nb\\nc'))"
+    python -c "from kb.wiki.merge import merge_body as m; print(m('a', 'a\\nmine', 'a\\nb'))"
 """
 
 from __future__ import annotations

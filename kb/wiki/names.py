@@ -14,7 +14,9 @@ import re
 import unicodedata
 
 _FORBIDDEN = re.compile(r'[#|^:\[\]\\/*"<>?\x00-\x1f\x7f]')
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10)}
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
+    f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10)
+}
 MAX_TITLE = 120
 
 
@@ -22,9 +24,9 @@ def safe_title(text: str) -> str:
     """A title usable as a file name everywhere; never empty, never a path."""
     text = unicodedata.normalize("NFC", text)
     text = _FORBIDDEN.sub(" ", text)
-    text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
+    text = re.sub(r"\s+", " ", text).strip(" .")  # no hidden files, no trailing dots
     if len(text) > MAX_TITLE:
-        text = text[:MAX_TITLE].rsplit(" ", 1)[0].strip(". ")
+        text = text[:MAX_TITLE].rsplit(" ", 1)[0].strip(" .")
     if not text or text.lower() in _WINDOWS_RESERVED:
         text = f"Untitled {text}".strip()
     return text
@@ -44,8 +46,10 @@ def unique_title(title: str, taken: set[str]) -> str:
     return candidate
 
 
-_SINGULAR_E = {"cache", "niche", "headache", "avalanche", "axe", "crevasse", "base", "case", "phase",
-               "release", "database", "lease", "purchase", "house", "course", "license"}
+_SINGULAR_E = frozenset(
+    "cache niche headache avalanche axe crevasse base case phase"
+    " release database lease purchase house course license".split()
+)
 
 
 def _singular(word: str) -> str:

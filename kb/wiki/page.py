@@ -15,8 +15,23 @@ from dataclasses import dataclass, field
 
 import yaml
 
-KEY_ORDER = ("title", "type", "aliases", "tags", "sources", "created", "updated", "raw",
-             "sha256", "kind", "url", "author", "published", "site", "question")
+KEY_ORDER = (
+    "title",
+    "type",
+    "aliases",
+    "tags",
+    "sources",
+    "created",
+    "updated",
+    "raw",
+    "sha256",
+    "kind",
+    "url",
+    "author",
+    "published",
+    "site",
+    "question",
+)
 LIST_KEYS = ("aliases", "tags", "sources")
 PAGE_TYPES = ("source", "concept", "entity", "answer", "overview")
 

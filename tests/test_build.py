@@ -1,0 +1,250 @@
+"""`kb build` end to end through the real CLI: the spine's promises on the example sources."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from kb import render
+from kb.wiki.page import Page
+from kb.wiki.vault import broken_links
+from tests.conftest import run, snapshot
+
+
+def build(vault: Path, *extra: str):
+    return run("build", "--root", str(vault), *extra)
+
+
+def concept_pages(wiki: Path) -> list[Path]:
+    return sorted((wiki / "concepts").glob("*.md")) + sorted((wiki / "entities").glob("*.md"))
+
+
+def test_example_build_makes_a_browsable_wiki(example_vault):
+    result = build(example_vault)
+    assert result.exit_code == 0, result.output
+    assert "5 ingested" in result.output
+    wiki = example_vault / "wiki"
+    for name in ("index.md", "log.md", "contradictions.md"):
+        assert (wiki / name).is_file()
+    assert len(list((wiki / "sources").glob("*.md"))) == 5
+    assert len(concept_pages(wiki)) >= 8
+    assert broken_links(wiki) == []  # every wikilink and every cited anchor resolves
+
+
+def test_every_generated_claim_cites_an_existing_anchor(example_vault):
+    build(example_vault)
+    wiki = example_vault / "wiki"
+    for page in concept_pages(wiki):
+        body = Page.parse(page.read_text()).body
+        claims = [line for line in body.splitlines() if line.startswith("- ")]
+        assert claims, page
+        for line in claims:
+            assert re.search(r"\(\[\[[^\]]+#\^[A-Za-z0-9-]+\|[^\]]+\]\]\)$", line), line
+    assert broken_links(wiki) == []
+
+
+def test_variants_merge_into_one_page_with_aliases(example_vault):
+    build(example_vault)
+    page = example_vault / "wiki" / "concepts" / "KV cache.md"
+    meta = Page.parse(page.read_text()).meta
+    assert {"KV caches", "kv-cache"} <= set(meta["aliases"])
+    assert len(meta["sources"]) >= 3
+    assert not list((example_vault / "wiki").rglob("KV caches.md"))
+
+
+def test_the_planted_contradiction_is_flagged_with_verbatim_quotes(example_vault):
+    build(example_vault)
+    wiki = example_vault / "wiki"
+    table = (wiki / "contradictions.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| c-")]
+    assert len(rows) == 1 and "20 milliseconds" in rows[0] and "30 milliseconds" in rows[0]
+    callouts = [p for p in wiki.rglob("*.md") if "[!warning] Contradiction" in p.read_text()]
+    assert len(callouts) >= 2
+    raw = [" ".join(f.read_text().split()) for f in (example_vault / "raw").iterdir()]
+    for quote in re.findall(r'"([^"]+)"', rows[0]):
+        assert any(quote in text for text in raw), quote
+
+
+def test_person_sets_a_contradiction_resolved_and_it_stays(example_vault):
+    build(example_vault)
+    path = example_vault / "wiki" / "contradictions.md"
+    path.write_text(path.read_text().replace("| open |", "| resolved |"))
+    (example_vault / "raw" / "hbm-bandwidth-and-batching.md").write_text(
+        (example_vault / "raw" / "hbm-bandwidth-and-batching.md").read_text() + "\nMore text.\n"
+    )
+    build(example_vault)
+    text = path.read_text()
+    assert text.count("| c-") == 1 and "| resolved |" in text
+    assert not any("[!warning]" in p.read_text() for p in (example_vault / "wiki").rglob("*.md"))
+
+
+def test_second_build_changes_nothing(example_vault):
+    build(example_vault)
+    before = snapshot(example_vault / "wiki")
+    result = build(example_vault)
+    assert "0 ingested, 5 unchanged" in result.output
+    assert snapshot(example_vault / "wiki") == before
+
+
+def test_deleting_state_rebuilds_the_same_wiki_and_keeps_human_lines(example_vault):
+    build(example_vault)
+    page = example_vault / "wiki" / "concepts" / "KV cache.md"
+    page.write_text(page.read_text().replace("## Related", "A line I wrote myself.\n\n## Related"))
+    build(example_vault)
+    before = snapshot(example_vault / "wiki")
+    shutil.rmtree(example_vault / ".kb")
+    result = build(example_vault)
+    assert result.exit_code == 0
+    assert snapshot(example_vault / "wiki") == before  # no duplicates, nothing lost, same log
+
+
+def test_human_line_survives_a_changed_source(example_vault):
+    build(example_vault)
+    page = example_vault / "wiki" / "concepts" / "KV cache.md"
+    page.write_text(page.read_text() + "\nMy closing thought on caches.\n")
+    src = example_vault / "raw" / "kv-cache-and-memory-bound-decode.md"
+    src.write_text(src.read_text() + "\n## Addendum\n\nThe KV cache also matters for latency.\n")
+    assert "1 ingested" in build(example_vault).output
+    assert "My closing thought on caches." in page.read_text()
+    source = example_vault / "wiki" / "sources" / "The KV cache, and why decode is memory-bound.md"
+    assert "The KV cache also matters for latency." in source.read_text()
+
+
+def test_changed_source_replaces_its_contributions(example_vault):
+    build(example_vault)
+    src = example_vault / "raw" / "hbm-bandwidth-and-batching.md"
+    src.write_text(src.read_text().replace("30 milliseconds", "20 milliseconds"))
+    build(example_vault)
+    wiki = example_vault / "wiki"
+    assert "| c-" not in (wiki / "contradictions.md").read_text()
+    assert not any("30 milliseconds" in p.read_text() for p in wiki.rglob("*.md"))
+    assert broken_links(wiki) == []
+
+
+def test_deleted_source_is_retracted(example_vault):
+    build(example_vault)
+    wiki = example_vault / "wiki"
+    (example_vault / "raw" / "small-bacterial-modules.md").unlink()
+    result = build(example_vault)
+    assert "1 retracted" in result.output
+    assert not (wiki / "concepts" / "Bacterial code.md").exists()  # only that source had it
+    assert (wiki / "concepts" / "KV cache.md").exists()  # others still support it
+    assert all(
+        "Small bacterial modules" not in p.read_text()
+        for p in wiki.rglob("*.md")
+        if p.name != "log.md"
+    )
+    assert broken_links(wiki) == []
+    assert re.search(
+        r"^## \[\d{4}-\d\d-\d\d\] retract \| Small bacterial", (wiki / "log.md").read_text(), re.M
+    )
+
+
+def test_retracted_page_with_human_words_keeps_them(example_vault):
+    build(example_vault)
+    page = example_vault / "wiki" / "concepts" / "Bacterial code.md"
+    page.write_text(page.read_text() + "\nI want to remember this.\n")
+    (example_vault / "raw" / "small-bacterial-modules.md").unlink()
+    build(example_vault)
+    assert "I want to remember this." in page.read_text()
+    assert "What the sources say" not in page.read_text()
+
+
+def test_log_lists_history(example_vault):
+    build(example_vault)
+    log = (example_vault / "wiki" / "log.md").read_text()
+    entries = re.findall(r"^## \[\d{4}-\d\d-\d\d\] (\w+) \| (.+)$", log, re.M)
+    assert len(entries) == 5 and {op for op, _ in entries} == {"ingest"}
+
+
+def test_index_lists_every_page_once_by_type(example_vault):
+    build(example_vault)
+    wiki = example_vault / "wiki"
+    index = (wiki / "index.md").read_text()
+    for heading in ("## Sources", "## Concepts", "## Entities"):
+        assert heading in index
+    pages = [p.stem for p in wiki.glob("*/*.md")]
+    for title in pages:
+        assert index.count(f"[[{title}]]") == 1, title
+    assert re.search(r"^- \[\[KV cache\]\] — .+ · \d+ sources · \d{4}-\d\d-\d\d$", index, re.M)
+
+
+def test_web_clipper_metadata_reaches_the_source_page(example_vault):
+    build(example_vault)
+    page = example_vault / "wiki" / "sources" / "What a generated token really costs.md"
+    meta = Page.parse(page.read_text()).meta
+    assert meta["url"].startswith("https://example.com/")
+    assert meta["author"] == "Ada Example" and meta["published"] == "2026-03-14"
+    assert meta["kind"] == "article" and meta["raw"] == "raw/what-a-generated-token-costs.md"
+
+
+def test_unsupported_and_broken_files_fail_clearly_and_the_rest_builds(example_vault):
+    (example_vault / "raw" / "photo.xyz").write_bytes(b"\x89PNG\r\n")
+    (example_vault / "raw" / "empty.md").write_text("")
+    result = build(example_vault)
+    assert result.exit_code == 1
+    assert "5 ingested" in result.output and "2 failed" in result.output
+    assert (example_vault / "raw" / "photo.xyz").read_bytes() == b"\x89PNG\r\n"
+    status = run("status", "--root", str(example_vault))
+    assert status.exit_code == 1
+    assert "photo.xyz" in status.output and "unsupported format" in status.output
+    assert "empty.md" in status.output and "empty file" in status.output
+    again = build(example_vault)  # unchanged failures are not retried
+    assert again.exit_code == 0 and "0 failed" in again.output
+
+
+def test_dry_run_writes_nothing(example_vault):
+    result = build(example_vault, "--dry-run")
+    assert result.exit_code == 0
+    assert "KV cache" in result.output and "dry run" in result.output
+    assert snapshot(example_vault / "wiki") == {}
+    assert not (example_vault / ".kb" / "state.db").exists() or "0 ingested" not in result.output
+
+
+def test_build_killed_before_writing_pages_finishes_next_run(example_vault, monkeypatch):
+    clean = example_vault.parent / "clean"
+    shutil.copytree(example_vault, clean)
+    build(clean)
+
+    def killed(builder):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "finish", killed)
+    assert build(example_vault).exit_code != 0  # killed after every source was recorded
+    assert not list((example_vault / "wiki").rglob("*.md"))
+    monkeypatch.undo()
+    result = build(example_vault)
+    assert result.exit_code == 0
+    assert snapshot(example_vault / "wiki") == snapshot(clean / "wiki")
+
+
+def test_outside_a_vault_says_how_to_make_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KB_ROOT", raising=False)
+    result = run("build")
+    assert result.exit_code == 2
+    assert "kb init" in result.output
+
+
+def test_kb_root_env_and_walk_up(example_vault, monkeypatch):
+    (example_vault / "raw" / "sub").mkdir()
+    monkeypatch.chdir(example_vault / "raw" / "sub")
+    monkeypatch.delenv("KB_ROOT", raising=False)
+    assert run("build").exit_code == 0
+    monkeypatch.chdir(example_vault.parent)
+    monkeypatch.setenv("KB_ROOT", str(example_vault))
+    assert "unchanged" in run("build").output
+
+
+def test_init_scaffolds_a_vault(vault):
+    assert (vault / "kb.toml").read_text().startswith("# kb.toml")
+    assert (vault / "prompts" / "conventions.md").is_file()
+    assert ".kb/" in (vault / ".gitignore").read_text()
+    assert (vault / "raw").is_dir() and (vault / "wiki").is_dir()
+
+
+def test_bad_config_is_a_usage_error(vault):
+    (vault / "kb.toml").write_text("[editor]\nname = 'extractive'\nnonsense = 1\n")
+    result = build(vault)
+    assert result.exit_code == 2 and "unknown setting" in result.output

@@ -1,0 +1,61 @@
+"""Human lines survive: merge keeps what a person wrote around kb's regenerated text."""
+
+from __future__ import annotations
+
+from kb.wiki.merge import human_chunks, merge
+
+REF = """---
+title: A
+tags:
+- concept
+---
+# A
+
+## What the sources say
+
+- claim one
+- claim two
+
+## Related
+
+[[B]]
+"""
+
+
+def test_human_line_survives_new_generation_in_place():
+    current = REF.replace("- claim two\n", "- claim two\nMy own note.\n")
+    new = REF.replace("- claim one\n", "- claim one\n- claim three\n")
+    out = merge(REF, current, new)
+    assert "My own note.\n" in out and "- claim three" in out
+    assert out.index("- claim two") < out.index("My own note.") < out.index("## Related")
+
+
+def test_merge_is_idempotent_and_works_without_a_reference():
+    current = REF.replace("# A\n", "# A\n\nA person's intro.\n")
+    out = merge(REF, current, REF)
+    assert out == current
+    assert merge(None, current, REF) == current  # lost .kb/: the new text is the reference
+
+
+def test_human_line_whose_anchor_vanished_still_survives():
+    current = REF.replace("- claim two\n", "- claim two\nkeep me\n")
+    new = REF.replace("- claim two\n", "")
+    assert "keep me" in merge(REF, current, new)
+
+
+def test_edited_kb_line_is_kept_as_the_persons():
+    current = REF.replace("- claim one", "- claim one, corrected by me")
+    out = merge(REF, current, REF)
+    assert "- claim one, corrected by me" in out
+
+
+def test_frontmatter_additions_are_kept():
+    current = REF.replace("- concept\n", "- concept\n- reading-list\n").replace(
+        "title: A\n", "title: A\nrating: 5\n"
+    )
+    out = merge(REF, current, REF.replace("- concept\n", "- concept\n- new\n"))
+    assert "- reading-list" in out and "rating: 5" in out and "- new" in out
+
+
+def test_blank_insertions_are_not_human_content():
+    assert human_chunks("a\nb", "a\n\n\nb") == []

@@ -1,0 +1,140 @@
+"""The wiki layer: names, frontmatter, wikilinks and their resolution, atomic writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.wiki.atomic import write_atomic
+from kb.wiki.links import Target, find_links, problem
+from kb.wiki.names import concept_key, fold, safe_title, unique_title
+from kb.wiki.page import Page, anchors
+
+
+@pytest.mark.parametrize(
+    "variant", ["KV cache", "KV caches", "kv-cache", "KV-Caches", "kv_cache", "  KV   cache "]
+)
+def test_concept_key_folds_surface_variants(variant):
+    assert concept_key(variant) == "kv cache"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "key"),
+    [
+        ("APIs", "api"),
+        ("GPUs", "gpu"),
+        ("batches", "batch"),
+        ("analysis", "analysis"),
+        ("fp8", "fp8"),
+        ("Andrej Karpathy", "andrej karpathy"),
+        ("dependencies", "dependency"),
+    ],
+)
+def test_concept_key_plurals(phrase, key):
+    assert concept_key(phrase) == key
+
+
+@pytest.mark.parametrize(
+    ("title", "safe"),
+    [
+        ("What is: a KV cache?", "What is a KV cache"),
+        ("a/b\\c", "a b c"),
+        ("[[Injected]] #tag ^block | pipe", "Injected tag block pipe"),
+        ("../../etc/passwd", "etc passwd"),
+        ("CON", "Untitled CON"),
+        ("...", "Untitled"),
+        ('quote "this" <now>*', "quote this now"),
+    ],
+)
+def test_safe_title_strips_what_obsidian_or_an_os_forbids(title, safe):
+    assert safe_title(title) == safe
+
+
+def test_safe_title_is_bounded():
+    assert len(safe_title("word " * 100)) <= 120
+
+
+def test_unique_title_is_case_insensitive():
+    taken = {fold("KV cache"), fold("KV cache (2)")}
+    assert unique_title("kv Cache", taken) == "kv Cache (3)"
+
+
+def test_frontmatter_round_trips_byte_identically():
+    page = Page(
+        {
+            "title": "KV cache",
+            "type": "concept",
+            "aliases": ["KV caches"],
+            "sources": ["[[A]]"],
+            "created": "2026-11-21",
+            "custom": "mine",
+        },
+        "# KV cache\n",
+    )
+    text = page.render()
+    assert '- "[[A]]"' in text  # wikilinks in properties are quoted
+    assert "created: 2026-11-21\n" in text
+    again = Page.parse(text)
+    assert again.meta["created"] == "2026-11-21"
+    assert again.render() == text
+
+
+def test_broken_frontmatter_stays_in_the_body():
+    text = "---\ntitle: [unclosed\n---\nbody\n"
+    page = Page.parse(text)
+    assert page.meta == {} and page.body == text
+
+
+def test_links_inside_code_are_not_links():
+    text = "see [[A]] and `[[B]]`\n\n```\n[[C]]\n```\n\n    [[D]]\n\nthen [[E#^p1|x]]\n"
+    assert [link.target for link in find_links(text)] == ["A", "E"]
+
+
+def test_link_parts_and_lines():
+    text = "x\n\n[[Page#Heading|shown]] and ![[img.png]]\n\n| a |\n|---|\n| [[T\\|alias]] |\n"
+    links = find_links(text)
+    assert [(lk.target, lk.heading, lk.display, lk.embed, lk.line) for lk in links] == [
+        ("Page", "Heading", "shown", False, 3),
+        ("img.png", None, None, True, 3),
+        ("T", None, "alias", False, 7),
+    ]
+
+
+def _lookup(targets):
+    return lambda key: targets.get(key)
+
+
+def test_resolution_is_obsidians():
+    page = Target("KV cache", frozenset({"What the sources say"}), frozenset({"p1"}))
+    known = {fold("KV cache"): page}
+    here = Target("Here", frozenset({"Local"}), frozenset())
+    ok = [
+        "[[kv CACHE]]",
+        "[[KV cache#what the sources say]]",
+        "[[KV cache#^p1]]",
+        "[[#Local]]",
+        "[[KV cache|KV caches]]",
+    ]
+    for text in ok:
+        assert problem(find_links(text)[0], _lookup(known), here) is None, text
+    bad = {
+        "[[KV caches]]": "no page",
+        "[[KV cache#Nope]]": "no heading",
+        "[[KV cache#^p9]]": "no block",
+        "[[#Missing]]": "no heading",
+    }
+    for text, reason in bad.items():
+        assert reason in problem(find_links(text)[0], _lookup(known), here), text
+
+
+def test_anchors_ignore_fenced_code():
+    body = "# Title\n\ntext ^p1\n\n```\n## not a heading ^p2\n```\n\n- item\n\n^p3\n"
+    heads, blocks = anchors(body)
+    assert heads == {"Title"} and blocks == {"p1", "p3"}
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "a" / "page.md"
+    write_atomic(target, "one")
+    write_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["page.md"]
