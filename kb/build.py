@@ -18,14 +18,14 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb import render
-from kb.contradictions import candidates
+from kb.contradictions import QuantityIndex
 from kb.convert import Limits, convert
 from kb.document import ConversionError, Document
-from kb.editors.base import Digest, Editor, EditorError, Topic, quantity_from
+from kb.editors.base import Digest, Editor, EditorError, Topic, dumps, quantity_from
 from kb.pages import FOLDERS, log_entry, sanitize
 from kb.progress import NullProgress, Progress
 from kb.state import State
@@ -231,26 +231,27 @@ class Builder:
             source_key = fold(plan.source_title)
             self._upsert_page(db, source_key, plan.source_title, "source")
             payload = {
-                "doc": asdict(doc) | {"assets": []},
-                "digest": digest.to_dict(),
+                "doc": replace(doc, assets=()),
+                "digest": digest,
                 "sha256": sha,
                 "raw": f"{self.cfg.raw}/{rel}",
                 "assets": assets,
             }
             db.execute(
-                "INSERT INTO contributions VALUES (?, ?, ?)", (rel, source_key, json.dumps(payload))
+                "INSERT INTO contributions VALUES (?, ?, ?)", (rel, source_key, dumps(payload))
             )
             created, updated = [], []
             for topic, key, title, is_new in plan.topics:
                 self._contribute(db, rel, key, title, topic)
                 (created if is_new else updated).append(title)
-            for q in digest.quantities:
-                db.execute(
-                    "INSERT INTO quantities VALUES (?, ?, ?)", (rel, q.unit, json.dumps(asdict(q)))
-                )
+            db.executemany(
+                "INSERT INTO quantities VALUES (?, ?, ?)",
+                [(rel, q.unit, dumps(q)) for q in digest.quantities],
+            )
             for key in old_pages:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
-            self._refresh_contradictions(db, rel)
+            self._drop_contradictions(db, rel)
+            db.execute("UPDATE sources SET contra_pending=1 WHERE path=?", (rel,))
             entry = log_entry(
                 self.today,
                 "ingest" if not known else "update",
@@ -270,39 +271,53 @@ class Builder:
         row = db.execute(
             "SELECT payload FROM contributions WHERE source=? AND page_key=?", (rel, key)
         ).fetchone()
-        data = asdict(topic)
+        data = json.loads(dumps(topic))
         if row:  # two topics of one source landed on one page (a name and its surname)
             old = json.loads(row[0])
             old["claims"] += [c for c in data["claims"] if c not in old["claims"]]
             old["aliases"] = sorted(set(old["aliases"]) | set(data["aliases"]) | {topic.name})
             data = old
-        db.execute(
-            "INSERT OR REPLACE INTO contributions VALUES (?, ?, ?)", (rel, key, json.dumps(data))
-        )
+        db.execute("INSERT OR REPLACE INTO contributions VALUES (?, ?, ?)", (rel, key, dumps(data)))
 
-    def _refresh_contradictions(self, db, rel: str) -> None:
-        """Drop this source's old candidates and find new ones against other sources."""
-        for (pages,) in db.execute(
+    def _drop_contradictions(self, db, rel: str) -> None:
+        """Forget this source's contradiction candidates; their pages must be rewritten."""
+        rows = db.execute(
             "SELECT pages FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel)
-        ).fetchall():
-            for key in json.loads(pages):
-                db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
-        db.execute("DELETE FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel))
-        mine = [
-            quantity_from(json.loads(p))
-            for (p,) in db.execute("SELECT payload FROM quantities WHERE source=?", (rel,))
-        ]
-        others = []
-        for unit in sorted({q.unit for q in mine}):
-            others += [(s, quantity_from(p)) for s, p in self.state.quantities(unit)]
-        for c in candidates(rel, mine, others):
-            pages = render.contradiction_pages(self.state, c)
-            db.execute(
-                "INSERT OR REPLACE INTO contradictions VALUES (?, ?, ?, ?, ?)",
-                (c.id, c.a_source, c.b_source, json.dumps(asdict(c)), json.dumps(pages)),
+        ).fetchall()
+        for (pages,) in rows:
+            db.executemany(
+                "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in json.loads(pages)]
             )
-            for key in pages:
-                db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
+        db.execute("DELETE FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel))
+
+    def find_contradictions(self) -> None:
+        """Compare the numbers of every source ingested since the last pass with all others
+        of the same unit, through an inverted index (one pass, not one scan per source)."""
+        db = self.state.db
+        pending = [r[0] for r in db.execute("SELECT path FROM sources WHERE contra_pending=1")]
+        if not pending:
+            return
+        mine = [
+            (s, quantity_from(json.loads(p)))
+            for s, p in db.execute(
+                "SELECT source, payload FROM quantities WHERE source IN (SELECT path FROM sources"
+                " WHERE contra_pending=1)"
+            )
+        ]
+        index = QuantityIndex()
+        for unit in sorted({q.unit for _, q in mine}):
+            index.add_all((s, quantity_from(p)) for s, p in self.state.quantities(unit))
+        with self.state.transaction():
+            for c in index.contradictions(mine):
+                if db.execute("SELECT 1 FROM contradictions WHERE id=?", (c.id,)).fetchone():
+                    continue
+                pages = render.contradiction_pages(self.state, c)
+                db.execute(
+                    "INSERT INTO contradictions VALUES (?, ?, ?, ?, ?)",
+                    (c.id, c.a_source, c.b_source, dumps(c), json.dumps(pages)),
+                )
+                db.executemany("UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in pages])
+            db.execute("UPDATE sources SET contra_pending=0 WHERE contra_pending=1")
 
     def fail(self, rel: str, sha: str, size: int, mtime: int, reason: str) -> None:
         """Record a source that could not be read; its earlier contributions stay."""
@@ -326,7 +341,7 @@ class Builder:
             for key in self.state.source_pages(rel):
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             db.execute("DELETE FROM quantities WHERE source=?", (rel,))
-            self._refresh_contradictions(db, rel)  # marks its contradictions' pages dirty
+            self._drop_contradictions(db, rel)
             db.execute("DELETE FROM contributions WHERE source=?", (rel,))
             db.execute("DELETE FROM sources WHERE path=?", (rel,))
             title = (row["title"] if row else None) or rel
@@ -416,6 +431,7 @@ class Builder:
             self._build_one(rel, sha, size, mtime)
             self.progress.advance(rel)
         self.progress.done()
+        self.find_contradictions()
         render.finish(self)
         self.report.seconds = self.clock() - start
         with self.state.transaction():
@@ -469,9 +485,13 @@ def build(
     dry_run: bool = False,
     today: str | None = None,
 ) -> Report:
-    """Run one build of the vault described by `cfg`."""
-    builder = Builder(cfg, editor, progress, today)
-    try:
-        return builder.run(dry_run)
-    finally:
-        builder.close()
+    """Run one build of the vault described by `cfg`, holding the vault's write lock
+    (waiting, shown as a progress stage, while `kb watch` or another build writes)."""
+    from kb import lock  # here, so this edit stays inside build()
+
+    with lock.hold(cfg.state_dir, "kb build", progress):
+        builder = Builder(cfg, editor, progress, today)
+        try:
+            return builder.run(dry_run)
+        finally:
+            builder.close()

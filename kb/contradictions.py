@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kb.editors.base import Claim, Quantity
+from kb.editors.text import content_stems
 
 MIN_SHARED = 3  # content stems two contexts must share to be "about the same thing"
+MIN_OVERLAP = (
+    0.2  # ... and that share of all their stems (Jaccard), so long windows don't match by chance
+)
 _ROW = re.compile(r"^\| (c-[0-9a-f]{8}) \| (\w+) \|", re.M)
 
 
@@ -35,34 +41,94 @@ def make_id(a: Claim, b: Claim) -> str:
     return "c-" + hashlib.sha1("\x00".join(quotes).encode()).hexdigest()[:8]
 
 
+def _names(q: Quantity, subjects: tuple[str, ...]) -> bool:
+    """Does q's sentence mention one of these subjects (by stems, near its number)?"""
+    context = set(q.context) | set(q.subjects)
+    return any(content_stems(s) <= context or s in context for s in subjects)
+
+
+def _same_subject(q: Quantity, o: Quantity) -> bool:
+    """Two sentences that each name what they measure must share or mention one subject."""
+    if not (q.subjects and o.subjects):
+        return True
+    return bool(set(q.subjects) & set(o.subjects)) or _names(o, q.subjects) or _names(q, o.subjects)
+
+
 def _differ(x: float, y: float) -> bool:
     return abs(x - y) > 1e-9 * max(abs(x), abs(y), 1.0)
+
+
+class QuantityIndex:
+    """Numbers with an inverted index from (unit, context stem) to the numbers around it.
+
+    A stem shared by a large share of a unit's numbers says nothing about sameness, so its
+    postings are skipped; that keeps a pass over thousands of sources near-linear."""
+
+    def __init__(self, max_postings: int = 50, common_share: float = 0.05) -> None:
+        self.items: list[tuple[str, Quantity]] = []
+        self.postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.per_unit: Counter = Counter()
+        self.max_postings, self.common_share = max_postings, common_share
+
+    def add_all(self, items: Iterable[tuple[str, Quantity]]) -> None:
+        for source, q in items:
+            i = len(self.items)
+            self.items.append((source, q))
+            self.per_unit[q.unit] += 1
+            for stem in q.context:
+                self.postings[(q.unit, stem)].append(i)
+
+    def _near(self, source: str, q: Quantity) -> list[tuple[int, str, Quantity]]:
+        """Other sources' numbers of this unit sharing at least MIN_SHARED stems with q."""
+        limit = max(self.max_postings, self.common_share * self.per_unit[q.unit])
+        counts: Counter = Counter()
+        for stem in q.context:
+            posting = self.postings.get((q.unit, stem), ())
+            if len(posting) <= limit:
+                counts.update(posting)
+        mine = set(q.context)
+        out = []
+        for i, n in counts.items():
+            other_source, o = self.items[i]
+            if n < MIN_SHARED or other_source == source:
+                continue
+            if not _same_subject(q, o):
+                continue
+            theirs = set(o.context)
+            shared = len(mine & theirs)
+            if shared / len(mine | theirs) >= MIN_OVERLAP:
+                out.append((shared, other_source, o))
+        return out
+
+    def contradictions(self, mine: Iterable[tuple[str, Quantity]]) -> list[Contradiction]:
+        """For each number, its closest disagreeing numbers in other sources."""
+        found: dict[str, Contradiction] = {}
+        for source, q in mine:
+            scored = self._near(source, q)
+            if not scored:
+                continue
+            best = max(n for n, _, _ in scored)
+            top = [(src, o) for n, src, o in scored if n == best]
+            if any(not _differ(o.value, q.value) for _, o in top):
+                continue  # an equally close source agrees: not a clear disagreement
+            for other_source, o in top:
+                (a_src, a), (b_src, b) = sorted(
+                    [(source, q), (other_source, o)], key=lambda t: t[0]
+                )
+                cid = make_id(a.claim, b.claim)
+                found[cid] = Contradiction(
+                    cid, f"{a.text} vs {b.text}", a_src, a.claim, b_src, b.claim
+                )
+        return sorted(found.values(), key=lambda c: c.id)
 
 
 def candidates(
     source: str, mine: list[Quantity], others: list[tuple[str, Quantity]]
 ) -> list[Contradiction]:
-    """Contradictions between `source`'s quantities and other sources' (same unit)."""
-    found: dict[str, Contradiction] = {}
-    for q in mine:
-        scored = []
-        for other_source, o in others:
-            if other_source == source or o.unit != q.unit:
-                continue
-            shared = len(set(q.context) & set(o.context))
-            if shared >= MIN_SHARED:
-                scored.append((shared, other_source, o))
-        if not scored:
-            continue
-        best = max(s for s, _, _ in scored)
-        top = [(src, o) for s, src, o in scored if s == best]
-        if any(not _differ(o.value, q.value) for _, o in top):
-            continue  # an equally close source agrees: not a clear disagreement
-        for other_source, o in top:
-            (a_src, a), (b_src, b) = sorted([(source, q), (other_source, o)], key=lambda t: t[0])
-            cid = make_id(a.claim, b.claim)
-            found[cid] = Contradiction(cid, f"{a.text} vs {b.text}", a_src, a.claim, b_src, b.claim)
-    return list(found.values())
+    """Contradictions between `source`'s numbers and `others` (small sets, one call)."""
+    index = QuantityIndex()
+    index.add_all(others)
+    return index.contradictions((source, q) for q in mine)
 
 
 def statuses(text: str | None) -> dict[str, str]:

@@ -18,7 +18,7 @@ from kb import contradictions as contra
 from kb.document import Block, Document, Section
 from kb.editors.base import Claim, PageBrief, SourceNote, claim_from, topic_from
 from kb.pages import LOG_HEADER, Callout, Entry, index_pages, source_page, topic_page
-from kb.wiki.atomic import read_text, write_atomic
+from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge
 from kb.wiki.names import fold
 from kb.wiki.page import Page
@@ -81,6 +81,7 @@ class Renderer:
         self.titles = {r["path"]: r["title"] for r in self.state.sources().values()}
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
         self.callouts = self._callouts()
+        self.done: list[tuple] = []  # page rows written, recorded by commit()
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
         }
@@ -113,12 +114,25 @@ class Renderer:
             else:
                 gone.append(row)
             self.b.progress.advance(row["title"])
+        self.commit()
         for row in gone:
             self.remove(row)
         self.b.progress.done()
         self.specials()
 
     # -- one page ------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Pages are written without a per-file fsync; once all are on disk, the state
+        records them as done in one transaction (a crash before this re-renders them)."""
+        flush_to_disk()
+        with self.state.transaction():
+            self.state.db.executemany(
+                "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
+                " updated=?, created=COALESCE(created, ?), dirty=0 WHERE key=?",
+                self.done,
+            )
+        self.done = []
 
     def write(self, row) -> None:
         contribs = self.state.contributions(row["key"])
@@ -140,16 +154,11 @@ class Renderer:
             meta_updated = self.today
         out = merge(reference, current, new)
         if out != current:
-            write_atomic(path, out)
+            write_atomic(path, out, durable=False)
             (self.b.report.created if current is None else self.b.report.updated).append(
                 row["title"]
             )
-        with self.state.transaction():
-            self.state.db.execute(
-                "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
-                " updated=?, created=COALESCE(created, ?), dirty=0 WHERE key=?",
-                (new, _sha(out), summary, n, meta_updated, self.today, row["key"]),
-            )
+        self.done.append((new, _sha(out), summary, n, meta_updated, self.today, row["key"]))
 
     def _meta(self, row, type_: str, updated: str, **extra) -> dict:
         return {

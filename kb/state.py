@@ -21,7 +21,8 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, mtime_ns INTEGER,
-    status TEXT NOT NULL, error TEXT, title TEXT, kind TEXT, ingested_at REAL);
+    status TEXT NOT NULL, error TEXT, title TEXT, kind TEXT, ingested_at REAL,
+    contra_pending INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS contributions (
     source TEXT NOT NULL, page_key TEXT NOT NULL, payload TEXT NOT NULL,
     PRIMARY KEY (source, page_key));

@@ -1,8 +1,10 @@
 """Converters: raw file -> Document. One module per format, one signature, a registry.
 
 Every converter is `convert(path: Path, limits: Limits) -> Document` and raises
-`ConversionError(reason, hint)` for a file it cannot read. `convert()` below picks the
-converter by extension, refuses oversized files before reading them, and turns any
+`ConversionError(reason, hint)` for a file it cannot read. `convert()` below refuses
+oversized and empty files before reading them, picks the converter by content when the
+content says otherwise (sniff.py: a zip named .txt, HTML named .md, a transcript named
+.txt) and by extension otherwise, keeps library warnings off the terminal, and turns any
 unexpected exception into a ConversionError so no file can crash a build.
 
     python -c "from pathlib import Path; from kb.convert import convert; \
@@ -11,11 +13,12 @@ unexpected exception into a ConversionError so no file can crash a build.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.convert import markdown
+from kb.convert import epub, html, markdown, pdf, sniff, transcript, transcript_text
 from kb.document import ConversionError, Document
 
 
@@ -35,6 +38,23 @@ CONVERTERS: dict[str, Converter] = {
     ".md": markdown.convert,
     ".markdown": markdown.convert,
     ".txt": markdown.convert,
+    ".html": html.convert,
+    ".htm": html.convert,
+    ".xhtml": html.convert,
+    ".epub": epub.convert,
+    ".pdf": pdf.convert,
+    ".vtt": transcript.convert_vtt,
+    ".srt": transcript.convert_srt,
+}
+
+# What sniff.detect() found in the content -> converter (overrides the extension).
+BY_CONTENT: dict[str, Converter] = {
+    "pdf": pdf.convert,
+    "epub": epub.convert,
+    "html": html.convert,
+    "vtt": transcript.convert_vtt,
+    "srt": transcript.convert_srt,
+    "transcript": transcript_text.convert,
 }
 
 
@@ -45,22 +65,27 @@ def supported(path: Path) -> bool:
 def convert(path: Path, limits: Limits | None = None) -> Document:
     """Convert one raw file, or raise ConversionError naming the reason."""
     limits = limits or Limits()
-    converter = CONVERTERS.get(path.suffix.lower())
-    if converter is None:
+    if path.suffix.lower() not in CONVERTERS:
         raise ConversionError(
             f"unsupported format {path.suffix or '(no extension)'!r}",
             "kb reads " + ", ".join(sorted(CONVERTERS)) + "; convert the file or remove it",
         )
+    label = sniff.LABELS.get(path.suffix.lower(), path.suffix.lstrip(".").upper())
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise ConversionError(
-            f"file is {size / 2**20:.0f} MB, over the {limits.max_file_bytes / 2**20:.0f} MB limit",
+            f"{label}: file is {size / 2**20:.0f} MB, "
+            f"over the {limits.max_file_bytes / 2**20:.0f} MB limit",
             "raise [limits] max_file_mb in kb.toml if this file is wanted",
         )
     if size == 0:
-        raise ConversionError("empty file", "add content or remove the file")
+        raise ConversionError(f"{label}: empty file", "add content or remove the file")
     try:
-        return converter(path, limits)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # libraries warn on odd input; converters never print
+            kind = sniff.detect(path)
+            converter = BY_CONTENT.get(kind or "") or CONVERTERS[path.suffix.lower()]
+            return converter(path, limits)
     except ConversionError:
         raise
     except Exception as exc:  # a converter bug or a library choking: never crash a build

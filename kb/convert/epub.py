@@ -13,9 +13,11 @@ a file), footnotes as `[^n]`, images as `![[name]]` Assets. Nothing is written t
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import sys
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
@@ -48,10 +50,9 @@ class _GuardedReader(epub.EpubReader):
             return b""  # a file the manifest lists but the zip lacks: skip it, keep the book
 
     def _parse_nav(self, data: bytes, base_path: str, navtype: str = "toc") -> None:
-        try:
+        # a nav document without a usable list: chapters then come from the headings
+        with contextlib.suppress(IndexError, AttributeError, TypeError, ValueError):
             super()._parse_nav(data, base_path, navtype)
-        except (IndexError, AttributeError, TypeError, ValueError):
-            pass  # a nav document without a usable list: chapters come from headings
 
 
 def _refuse_drm(archive: SafeZip) -> None:
@@ -73,7 +74,7 @@ def _refuse_drm(archive: SafeZip) -> None:
         )
 
 
-def _safe_parse(archive: SafeZip, name: str):  # noqa: ANN202 - an ElementTree element
+def _safe_parse(archive: SafeZip, name: str) -> Element:
     try:
         return safe_xml(archive.read(name))
     except DefusedXmlException as exc:

@@ -6,7 +6,7 @@ A note reference is a link that is marked as one (EPUB3 `epub:type="noteref"`, A
 "[12]") in or around a `<sup>` or with a footnote-ish class. Its target's enclosing
 block is the note. Notes are numbered 1, 2, ... in order of first reference, converted
 to markdown, and removed from the flow; each reference is replaced by a `<kbnote n>`
-element (or plain `[^n]` text for converters that do not use htmlmd).
+element (or placeholder text for converters that do not use htmlmd).
 
     notes = extract_notes({"ch1.xhtml": soup}, resolve)   # {1: "Cf. Ezekiel 2:1.", ...}
 """
@@ -23,9 +23,10 @@ from kb.convert.htmlmd import classes, to_markdown
 NOTE_TYPES = frozenset({"footnote", "endnote", "rearnote", "doc-footnote", "doc-endnote", "note"})
 _NOTE_BLOCKS = ("li", "aside", "p", "div", "dd", "td", "section", "blockquote")
 _LABEL = re.compile(r"^[\[(]?([\w*†‡§]{1,4})[\])]?\.?$")
+_LEADING_LABEL = re.compile(r"^[\[(]?([\w\\*†‡§]{1,5})[\])]?[.:]?\s+")
 _REF_CLASS = re.compile(r"foot|fnref|noteref|endnote", re.I)
 _BACKLINK_TEXT = {"↩", "↩︎", "^", "↑", "back", "return"}
-MAX_NOTE_CHARS = 5000  # a "note" longer than this is a whole section, not a note
+MAX_UNMARKED_CHARS = 2000  # an unmarked "note" longer than this is body text, not a note
 
 Resolver = Callable[[str, str], "tuple[str, str] | None"]
 
@@ -55,9 +56,10 @@ def note_body(target: Tag) -> Tag | None:
     node = target
     while node is not None and node.name not in _NOTE_BLOCKS:
         node = node.parent
+    # An unmarked target is only a note if its block is small: never a whole article.
     if node is None or node.find(re.compile(r"^h[1-6]$")):
         return None
-    return node if len(node.get_text()) <= MAX_NOTE_CHARS else None
+    return node if len(node.get_text()) <= MAX_UNMARKED_CHARS else None
 
 
 def is_noteref(link: Tag, body: Tag | None) -> bool:
@@ -89,16 +91,17 @@ def note_markdown(body: Tag, labels: set[str], image: Callable[[str], str | None
     """One footnote's markdown: the first paragraph inline, later ones indented."""
     _strip_backlinks(body, labels)
     paragraphs = [p.strip() for p in to_markdown(body, image).split("\n\n") if p.strip()]
-    if paragraphs:
-        paragraphs[0] = re.sub(r"^[\[(]?[\w*†‡§]{1,4}[\])]?[.:]?\s+", "", paragraphs[0], count=1)
+    first = _LEADING_LABEL.match(paragraphs[0]) if paragraphs else None
+    if first and first.group(1).replace("\\", "") in labels:
+        paragraphs[0] = paragraphs[0][first.end() :]  # the note's own number, as in "1. Text"
     return "\n\n".join(
         p if n == 0 else "    " + p.replace("\n", "\n    ") for n, p in enumerate(paragraphs)
     )
 
 
-def _reference(soup: BeautifulSoup, number: int, as_text: bool) -> Tag | NavigableString:
-    if as_text:
-        return NavigableString(f"[^{number}]")
+def _reference(soup: BeautifulSoup, number: int, placeholder: str | None) -> Tag | NavigableString:
+    if placeholder:
+        return NavigableString(placeholder.format(number))
     return soup.new_tag("kbnote", attrs={"n": str(number)})
 
 
@@ -106,11 +109,12 @@ def extract_notes(
     docs: dict[str, BeautifulSoup],
     resolve: Resolver,
     image: Callable[[str], str | None] | None = None,
-    as_text: bool = False,
+    placeholder: str | None = None,
 ) -> dict[int, str]:
     """Number, convert and remove the notes of `docs` (in reading order); see module doc.
 
     `resolve(doc_name, href)` -> (doc_name, fragment id) of the link target, or None.
+    References become `<kbnote n>` tags, or text `placeholder.format(n)` when given.
     """
     ids = {name: _ids(soup) for name, soup in docs.items()}
     numbers: dict[int, int] = {}  # id(note body) -> footnote number
@@ -124,7 +128,7 @@ def extract_notes(
                 continue
             number = numbers.setdefault(id(body), len(numbers) + 1)
             bodies.setdefault(number, (body, set()))[1].add(link.get_text(strip=True).strip("[]()"))
-            link.replace_with(_reference(soup, number, as_text))
+            link.replace_with(_reference(soup, number, placeholder))
     notes = {}
     for number, (body, labels) in bodies.items():
         notes[number] = note_markdown(body, labels, image)

@@ -59,7 +59,13 @@ FORMAT_NAMES = {
 }
 
 LABELS = {".html": "HTML", ".htm": "HTML", ".xhtml": "HTML", ".vtt": "WebVTT", ".srt": "SubRip"}
-LABELS |= {".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+LABELS |= {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".epub": "EPUB",
+    ".pdf": "PDF",
+}
 
 _SRT_START = re.compile(r"\A\s*\d+\s*\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
 _HTML_START = re.compile(

@@ -92,8 +92,14 @@ def detect_encoding(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data":
             return "utf-8"  # a head cut inside a character (sniffing reads a prefix)
-    best = from_bytes(data[: 2**20]).best()
-    return (best and canonical(best.encoding)) or "cp1252"
+    matches = from_bytes(data[: 2**20])
+    best = matches.best()
+    if best is None:
+        return "cp1252"
+    # Short Western text fits several code pages equally well; windows-1252 is by far the
+    # most common of them, so it wins a tie.
+    ties = {m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)}
+    return "cp1252" if "cp1252" in ties else canonical(best.encoding) or "cp1252"
 
 
 def _normalise(text: str) -> str:

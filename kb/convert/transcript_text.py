@@ -146,10 +146,23 @@ def _turns(body: str) -> tuple[str | None, list[tuple[str | None, list[Turn]]]]:
     return title, [(h, t) for h, t in sections if t or h]
 
 
+def _title_line(parts: list[tuple[str | None, list[Turn]]]) -> str | None:
+    """A short unlabelled, untimed first line that is not a sentence is the title."""
+    turns = parts[0][1] if parts else []
+    first = turns[0] if turns else None
+    if first is None or first.speaker or first.start is not None or len(first.text) > 100:
+        return None
+    if first.text.endswith((".", "!", "?", ":", ",")):
+        return None
+    turns.pop(0)
+    return first.text
+
+
 def convert(path: Path, limits: object = None) -> Document:
     text = textio.decode_text(path.read_bytes(), "transcript")
     front, body = split_frontmatter(text)
     h1, parts = _turns(body)
+    h1 = h1 or _title_line(parts)
     timed = any(t.start is not None for _, turns in parts for t in turns)
     sections = []
     for heading, turns in parts:

@@ -11,7 +11,8 @@ which one it has.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from kb.document import Document
@@ -48,6 +49,7 @@ class Quantity:
     text: str  # as written: "243 lines"
     context: tuple[str, ...]  # content-word stems near the number
     claim: Claim
+    subjects: tuple[str, ...] = ()  # topic keys the sentence names: what the number is about
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,10 @@ class Digest:
     topics: tuple[Topic, ...] = ()
     quantities: tuple[Quantity, ...] = ()
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+
+def dumps(obj: object) -> str:
+    """JSON for these dataclasses (and Document): far faster than dataclasses.asdict."""
+    return json.dumps(obj, default=vars, ensure_ascii=False)
 
 
 def claim_from(d: dict) -> Claim:
@@ -78,7 +82,14 @@ def topic_from(d: dict) -> Topic:
 
 
 def quantity_from(d: dict) -> Quantity:
-    return Quantity(d["value"], d["unit"], d["text"], tuple(d["context"]), claim_from(d["claim"]))
+    return Quantity(
+        d["value"],
+        d["unit"],
+        d["text"],
+        tuple(d["context"]),
+        claim_from(d["claim"]),
+        tuple(d.get("subjects", ())),
+    )
 
 
 @dataclass(frozen=True)

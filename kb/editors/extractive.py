@@ -96,7 +96,9 @@ class ExtractiveEditor:
             summary=tuple(_claim(sents[i]) for i in summary),
             key_points=tuple(_claim(sents[i]) for i in points),
             topics=tuple(topics),
-            quantities=tuple(q for s in sents for q in self._quantities(s)),
+            quantities=tuple(
+                q for s in sents for q in self._quantities(s, _subjects(s, by_sentence, topics))
+            ),
         )
 
     @staticmethod
@@ -126,7 +128,7 @@ class ExtractiveEditor:
         )
 
     @staticmethod
-    def _quantities(s: Sentence) -> list[Quantity]:
+    def _quantities(s: Sentence, subjects: list[str]) -> list[Quantity]:
         out = []
         for m in _QUANTITY.finditer(s.plain):
             unit = m.group(2)
@@ -135,7 +137,8 @@ class ExtractiveEditor:
             window = s.plain[max(0, m.start() - 60) : m.end() + 60]
             context = content_stems(window) - content_stems(m.group(0))
             value = float(m.group(1).replace(",", ""))
-            out.append(Quantity(value, _unit(unit), m.group(0), tuple(sorted(context)), _claim(s)))
+            ctx = tuple(sorted(context))
+            out.append(Quantity(value, _unit(unit), m.group(0), ctx, _claim(s), tuple(subjects)))
         return out
 
     def write_page(self, brief: PageBrief) -> str:
@@ -148,6 +151,12 @@ class ExtractiveEditor:
                 lines.append(f"- {_one_line(claim.text)} ([[{target}|{claim.label}]])")
             lines.append("")
         return "\n".join(lines)
+
+
+def _subjects(s: Sentence, by_sentence: dict, topics: list[Topic]) -> list[str]:
+    """Keys (and alias keys) of the topics a sentence names: what its numbers are about."""
+    names = {t.key: {t.key, *(concept_key(a) for a in t.aliases)} for t in topics}
+    return sorted({k for key in by_sentence.get(s.index, []) for k in names.get(key, ())})
 
 
 def _parts(block: Block) -> list[str]:

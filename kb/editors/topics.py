@@ -15,6 +15,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kb.editors.text import GENERIC, MODIFIERS, STOPWORDS, TOKEN
 from kb.wiki.names import concept_key
@@ -50,7 +51,8 @@ def _runs(sentence: str) -> list[list[tuple[str, bool]]]:
     first = True
     for tok in TOKEN.findall(sentence):
         word = tok[0].isalpha()
-        tok = re.sub(r"['’]s$", "", tok)  # possessive: Karpathy's -> Karpathy
+        if tok.endswith(("'s", "’s")):
+            tok = tok[:-2]  # possessive: Karpathy's -> Karpathy
         if not word or tok.lower() in STOPWORDS or len(tok) < 2 or "'" in tok or "’" in tok:
             if runs[-1]:
                 runs.append([])
@@ -61,7 +63,8 @@ def _runs(sentence: str) -> list[list[tuple[str, bool]]]:
     return [r for r in runs if r]
 
 
-def _shape(words: list[tuple[str, bool]]) -> tuple[bool, bool, bool]:
+@lru_cache(maxsize=200_000)  # pure; the same phrases recur across sentences and sources
+def _shape(words: tuple[tuple[str, bool], ...]) -> tuple[bool, bool, bool]:
     """(keep, entity, special) for a candidate phrase."""
     texts = [w for w, _ in words]
     if len(words) == 1:
@@ -95,7 +98,7 @@ def candidates(sentences: list[str]) -> dict[str, Candidate]:
         for run in _runs(sentence):
             for n in (1, 2, 3):
                 for start in range(len(run) - n + 1):
-                    words = run[start : start + n]
+                    words = tuple(run[start : start + n])
                     keep, entity, special = _shape(words)
                     if not keep:
                         continue

@@ -1,7 +1,8 @@
-"""Atomic file writes: a temp file in the same folder, fsync, then rename over the target.
+"""Atomic file writes: a temp file in the same folder, then rename over the target.
 
 A reader (Obsidian, a crash, `kb build` killed at any instant) sees the old file or the
-new one, never half of one.
+new one, never half of one. `durable=False` skips the per-file fsync for batches: the
+caller calls `flush_to_disk()` once before recording the batch as done.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kb-", suffix=".tmp")
@@ -19,11 +20,17 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def flush_to_disk() -> None:
+    """Make every write so far durable (one sync instead of one fsync per file)."""
+    os.sync()
 
 
 def read_text(path: Path) -> str | None:

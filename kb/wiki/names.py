@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _FORBIDDEN = re.compile(r'[#|^:\[\]\\/*"<>?\x00-\x1f\x7f]')
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
@@ -66,6 +67,7 @@ def _singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=200_000)  # pure, and called for every candidate phrase of every source
 def concept_key(phrase: str) -> str:
     """Fold surface forms of one concept: case, hyphens/underscores, plural last word."""
     text = unicodedata.normalize("NFKC", phrase)
