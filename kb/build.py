@@ -13,28 +13,36 @@ so the next run finishes the job.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kb import render
+from kb import lock, render
 from kb.contradictions import QuantityIndex
 from kb.convert import Limits, convert
 from kb.document import ConversionError, Document
-from kb.editors.base import Digest, Editor, EditorError, Topic, dumps, quantity_from
+from kb.editors.base import (
+    Digest,
+    Editor,
+    EditorError,
+    Estimate,
+    PageInfo,
+    Topic,
+    dumps,
+    quantity_from,
+)
+from kb.editors.extractive import ExtractiveEditor
 from kb.pages import FOLDERS, log_entry, sanitize
 from kb.progress import NullProgress, Progress
+from kb.scan import Scan, is_ignored, raw_files, scan, sha256_file  # noqa: F401 (re-exported)
+from kb.spend import BudgetError, Spend, prices_from
 from kb.state import State
 from kb.wiki import vault
 from kb.wiki.atomic import write_atomic
 from kb.wiki.names import concept_key, fold, safe_title, unique_title
 from kb.wiki.page import Page
-
-IGNORED_SUFFIXES = (".part", ".crdownload", ".tmp", ".swp", ".swx", "~", ".download")
 
 
 @dataclass
@@ -47,6 +55,9 @@ class Report:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     planned: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # dry run
+    estimates: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # in, out, USD
+    stopped: str = ""  # why the build stopped early (a budget), if it did
+    warnings: list[str] = field(default_factory=list)  # edits rejected, fallbacks taken
     seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -60,54 +71,6 @@ class Report:
             "removed": len(self.removed),
             "seconds": round(self.seconds, 2),
         }
-
-
-@dataclass(frozen=True)
-class Scan:
-    changed: list[tuple[str, str, int, int]]  # (path, sha256, size, mtime_ns)
-    unchanged: list[str]
-    deleted: list[str]
-
-
-def is_ignored(name: str) -> bool:
-    return name.startswith((".", "~$")) or name.endswith(IGNORED_SUFFIXES)
-
-
-def raw_files(raw: Path) -> list[Path]:
-    out = []
-    for folder, dirs, names in os.walk(raw):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out += [Path(folder, n) for n in sorted(names) if not is_ignored(n)]
-    return out
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def scan(raw: Path, state: State) -> Scan:
-    """Compare raw/ with the state: stat first, hash only what looks changed."""
-    known = state.sources()
-    changed, unchanged = [], []
-    for path in raw_files(raw):
-        rel = path.relative_to(raw).as_posix()
-        st = path.stat()
-        row = known.get(rel)
-        if row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
-            unchanged.append(rel)
-            continue
-        digest = sha256_file(path)
-        if row and row["sha256"] == digest:
-            state.db.execute("UPDATE sources SET mtime_ns=? WHERE path=?", (st.st_mtime_ns, rel))
-            unchanged.append(rel)
-        else:
-            changed.append((rel, digest, st.st_size, st.st_mtime_ns))
-    seen = {c[0] for c in changed} | set(unchanged)
-    return Scan(changed, unchanged, sorted(set(known) - seen))
 
 
 @dataclass
@@ -128,6 +91,7 @@ class Builder:
         progress: Progress | None = None,
         today: str | None = None,
         clock: Callable[[], float] = time.time,
+        budget: float | None = None,
     ) -> None:
         self.cfg, self.editor = cfg, editor
         self.progress = progress or NullProgress()
@@ -139,6 +103,7 @@ class Builder:
         self.state = State(cfg.state_dir / "state.db")
         self.files = vault.files(cfg.wiki_dir) if cfg.wiki_dir.exists() else {}
         self.report = Report()
+        self.spend = Spend(self.state, prices_from(cfg.prices), budget or cfg.budget_usd)
         self._taken: set[str] | None = None
         self.adopted: dict[str, tuple[str, str]] = {}  # raw path -> (title, sha) after a lost .kb/
 
@@ -156,22 +121,22 @@ class Builder:
             )
         return set(self._taken)
 
-    def plan(self, rel: str, doc: Document, digest: Digest, taken: set[str]) -> Plan:
-        """Pure given the registry: existing pages by topic key or alias, else new titles."""
-        row = self.state.source(rel)
-        if row and row["title"]:
-            source_title = row["title"]
-        else:
-            base = safe_title(doc.title)
-            source_title = (
-                base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
-            )
-            taken.add(fold(source_title))
+    def plan(self, source_title: str, digest: Digest, taken: set[str], editor: Editor) -> Plan:
+        """Existing pages by topic key or alias (then by the editor's judgement over a
+        shortlist of the index), else new, unique titles. Writes nothing."""
         aliases = self.state.alias_map()
+        unplaced = tuple(
+            t
+            for t in digest.topics
+            if not any(k in aliases for k in (t.key, *(concept_key(a) for a in t.aliases)))
+        )
+        matched = editor.match(unplaced, self.shortlist(unplaced)) if unplaced else {}
         topics = []
         for topic in digest.topics:
             keys = [topic.key, *(concept_key(a) for a in topic.aliases)]
             page_key = next((aliases[k] for k in keys if k in aliases), None)
+            if page_key is None and self.state.page(matched.get(topic.key, "")):
+                page_key = matched[topic.key]
             if page_key and page_key != fold(source_title):
                 page = self.state.page(page_key)
                 title = page["title"] if page else page_key
@@ -186,6 +151,21 @@ class Builder:
                 aliases.setdefault(k, fold(title))
             topics.append((topic, fold(title), title, True))
         return Plan(source_title, topics)
+
+    def shortlist(self, topics: tuple[Topic, ...], limit: int = 30) -> list[PageInfo]:
+        """Existing concept/entity pages sharing a word with these topics' names: what a
+        planner sees of the index (never the whole index once it is large)."""
+        names = {concept_key(n) for t in topics for n in (t.name, *t.aliases)}
+        words = sorted(names | {w for n in names for w in n.split()})
+        if not words:
+            return []
+        rows = self.state.db.execute(  # alias_key is the primary key: indexed lookups only
+            "SELECT DISTINCT p.key, p.title, p.type, p.summary FROM aliases a"
+            " JOIN pages p ON p.key=a.page_key WHERE p.type IN ('concept', 'entity')"
+            f" AND a.alias_key IN ({','.join('?' * len(words))}) ORDER BY p.key LIMIT ?",
+            (*words, limit),
+        ).fetchall()
+        return [PageInfo(r["key"], r["title"], r["type"], (), r["summary"] or "") for r in rows]
 
     # -- phase 1: one transaction per source -------------------------------------------
 
@@ -400,7 +380,9 @@ class Builder:
         taken = self.taken()
         return base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
 
-    def prepare(self, rel: str) -> tuple[Document, Digest, Plan, dict[str, str]]:
+    def prepare(
+        self, rel: str, planner: Editor | None = None
+    ) -> tuple[Document, Digest, Plan, dict[str, str]]:
         """Convert, digest and plan one source; raises ConversionError or EditorError."""
         doc = convert(self.cfg.raw_dir / rel, self.limits)
         title = self.source_title(rel, doc)
@@ -409,10 +391,9 @@ class Builder:
             for a in doc.assets
         }
         doc = sanitize(doc, assets)
-        digest = self.editor.digest(doc)
-        taken = self.taken() | {fold(title)}
-        plan = self.plan(rel, doc, digest, taken)
-        plan.source_title = title
+        editor = planner or self.editor
+        digest = editor.digest(doc)
+        plan = self.plan(title, digest, self.taken() | {fold(title)}, editor)
         return doc, digest, plan, assets
 
     def run(self, dry_run: bool = False) -> Report:
@@ -423,15 +404,25 @@ class Builder:
         self.report.skipped = len(found.unchanged)
         if dry_run:
             return self._dry_run(found, start)
+        if self.spend.budget > 0:
+            self._check_budget(found)
         self.progress.start(len(found.changed) + len(found.deleted), "ingest")
         for rel in found.deleted:
             self.retract(rel)
             self.progress.advance(rel)
         for rel, sha, size, mtime in found.changed:
+            if self.spend.over():
+                self.report.stopped = (
+                    f"budget ${self.spend.budget:.2f} reached (spent ${self.spend.spent:.2f});"
+                    " the rest is pending: run `kb build` again with a larger --budget"
+                )
+                break
+            self.editor.meter = self.spend.meter(rel)
             self._build_one(rel, sha, size, mtime)
             self.progress.advance(rel)
         self.progress.done()
         self.find_contradictions()
+        self.editor.meter = self.spend.meter("")
         render.finish(self)
         self.report.seconds = self.clock() - start
         with self.state.transaction():
@@ -460,15 +451,38 @@ class Builder:
         )
         self.report.ingested.append(rel)
 
+    def _estimate(self, doc: Document) -> tuple[Estimate, float]:
+        estimate = self.editor.estimate(doc)
+        return estimate, self.spend.price(estimate)
+
+    def _check_budget(self, found: Scan) -> None:
+        """Refuse to start a build whose estimated cost exceeds the budget."""
+        total = 0.0
+        for rel, *_ in found.changed:
+            try:
+                total += self._estimate(convert(self.cfg.raw_dir / rel, self.limits))[1]
+            except ConversionError:
+                continue
+        if total > self.spend.budget:
+            raise BudgetError(
+                f"this build is estimated at ${total:.2f}, over the ${self.spend.budget:.2f}"
+                " budget; raise --budget, or build fewer sources at a time"
+            )
+
     def _dry_run(self, found: Scan, start: float) -> Report:
+        """What would change, writing nothing and calling no model: pages are planned
+        with the extractive editor, cost is the configured editor's estimate."""
+        planner = ExtractiveEditor()
         for rel in found.deleted:
             self.report.planned[rel] = {"retract": self.state.source_pages(rel)}
         for rel, _sha, _size, _mtime in found.changed:
             try:
-                _doc, _digest, plan, _ = self.prepare(rel)
+                doc, _digest, plan, _ = self.prepare(rel, planner)
             except (ConversionError, EditorError) as exc:
                 self.report.failed.append((rel, str(exc)))
                 continue
+            estimate, price = self._estimate(doc)
+            self.report.estimates[rel] = (estimate.input_tokens, estimate.output_tokens, price)
             self.report.planned[rel] = {
                 "source page": [plan.source_title],
                 "create": sorted({t for _, _, t, new in plan.topics if new}),
@@ -484,13 +498,12 @@ def build(
     progress: Progress | None = None,
     dry_run: bool = False,
     today: str | None = None,
+    budget: float | None = None,
 ) -> Report:
     """Run one build of the vault described by `cfg`, holding the vault's write lock
     (waiting, shown as a progress stage, while `kb watch` or another build writes)."""
-    from kb import lock  # here, so this edit stays inside build()
-
     with lock.hold(cfg.state_dir, "kb build", progress):
-        builder = Builder(cfg, editor, progress, today)
+        builder = Builder(cfg, editor, progress, today, budget=budget)
         try:
             return builder.run(dry_run)
         finally:

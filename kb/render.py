@@ -16,7 +16,17 @@ from pathlib import Path
 
 from kb import contradictions as contra
 from kb.document import Block, Document, Section
-from kb.editors.base import Claim, PageBrief, SourceNote, claim_from, topic_from
+from kb.editors.base import (
+    Claim,
+    EditorError,
+    PageBrief,
+    PageDraft,
+    SourceNote,
+    claim_from,
+    dumps,
+    topic_from,
+)
+from kb.editors.extractive import ExtractiveEditor
 from kb.pages import LOG_HEADER, Callout, Entry, index_pages, source_page, topic_page
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge
@@ -82,6 +92,11 @@ class Renderer:
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
         self.callouts = self._callouts()
         self.done: list[tuple] = []  # page rows written, recorded by commit()
+        self.paths = {title: path for path, title in self.titles.items()}
+        self.conflicts: list = []  # disagreements editors reported while writing pages
+        self.drafts: dict[str, object] = {}  # page key -> PageDraft, written once per build
+        self._anchors: dict[str, frozenset[str]] = {}
+        self._known: frozenset[str] | None = None
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
         }
@@ -105,6 +120,16 @@ class Renderer:
         return out
 
     def run(self) -> None:
+        gone = self.write_dirty()
+        if self.record_conflicts():  # an editor found disagreements: show them too
+            self.callouts = self._callouts()
+            self.write_dirty()
+        for row in gone:
+            self.remove(row)
+        self.specials()
+
+    def write_dirty(self) -> list:
+        """Write every dirty page that sources still support; return the others."""
         dirty = self.state.dirty_pages()
         self.b.progress.start(len(dirty), "write")
         gone = []
@@ -115,10 +140,49 @@ class Renderer:
                 gone.append(row)
             self.b.progress.advance(row["title"])
         self.commit()
-        for row in gone:
-            self.remove(row)
         self.b.progress.done()
-        self.specials()
+        return gone
+
+    def record_conflicts(self) -> bool:
+        """Keep the editor's conflicts whose quotes are verbatim in their cited blocks."""
+        added = False
+        with self.state.transaction():
+            for f in self.conflicts:
+                a_src, b_src = self.paths.get(f.a_source), self.paths.get(f.b_source)
+                if not (a_src and b_src and a_src != b_src):
+                    continue
+                if not (
+                    quote_found(self.state, a_src, f.a) and quote_found(self.state, b_src, f.b)
+                ):
+                    continue  # a quote the source does not contain is not evidence
+                c = contra.Contradiction(contra.make_id(f.a, f.b), f.what, a_src, f.a, b_src, f.b)
+                if self.state.db.execute(
+                    "SELECT 1 FROM contradictions WHERE id=?", (c.id,)
+                ).fetchone():
+                    continue
+                pages = contradiction_pages(self.state, c)
+                self.state.db.execute(
+                    "INSERT INTO contradictions VALUES (?, ?, ?, ?, ?)",
+                    (c.id, a_src, b_src, dumps(c), json.dumps(pages)),
+                )
+                self.state.db.executemany(
+                    "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in pages]
+                )
+                added = True
+        self.conflicts = []
+        return added
+
+    def anchors_of(self, source_title: str) -> frozenset[str]:
+        if source_title not in self._anchors:
+            path = self.paths.get(source_title)
+            contrib = dict(self.state.contributions(fold(source_title))).get(path) if path else None
+            blocks = [
+                b["anchor"]
+                for s in (contrib or {}).get("doc", {}).get("sections", [])
+                for b in s["blocks"]
+            ]
+            self._anchors[source_title] = frozenset(blocks)
+        return self._anchors[source_title]
 
     # -- one page ------------------------------------------------------------------------
 
@@ -213,8 +277,20 @@ class Renderer:
             key=str.casefold,
         )
         related = self._related(row["key"], notes)
-        brief = PageBrief(row["title"], row["type"], tuple(notes), tuple(related), row["generated"])
-        sections = self.b.editor.write_page(brief)
+        draft = self.drafts.get(row["key"])
+        if draft is None:
+            brief = PageBrief(
+                row["title"],
+                row["type"],
+                tuple(notes),
+                tuple(related),
+                row["generated"],
+                self.anchors_of,
+                self.known_titles(),
+            )
+            draft = self.drafts[row["key"]] = self._draft(brief)
+            self.conflicts.extend(draft.conflicts)
+        sections = draft.text
         sources = [f"[[{n.source_title}]]" for n in notes]
 
         def render(updated: str) -> str:
@@ -223,6 +299,21 @@ class Renderer:
 
         first = next((c.text for n in notes for c in n.topic.claims), "")
         return render, first, len(notes)
+
+    def _draft(self, brief: PageBrief) -> PageDraft:
+        """The editor's sections; if it fails (after its own retry), the extractive layout
+        of the same cited claims, so a page is never half-written or lost."""
+        try:
+            return self.b.editor.write_page(brief)
+        except EditorError as exc:
+            self.b.report.warnings.append(f"{brief.title}: {exc}; wrote the cited claims instead")
+            return ExtractiveEditor().write_page(brief)
+
+    def known_titles(self) -> frozenset[str]:
+        if self._known is None:
+            rows = self.state.db.execute("SELECT key, title, type FROM pages")
+            self._known = frozenset(t for k, t, ty in rows if k in self.live or ty == "answer")
+        return self._known
 
     def _related(self, key: str, notes: list[SourceNote]) -> list[str]:
         aliases = self.b.state.alias_map() if not hasattr(self, "_aliases") else self._aliases

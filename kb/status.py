@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb.build import raw_files
+from kb.scan import raw_files
 from kb.config import Config
 from kb.state import State
 

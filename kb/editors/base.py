@@ -12,7 +12,8 @@ which one it has.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from kb.document import Document
@@ -100,6 +101,10 @@ class SourceNote:
     topic: Topic
 
 
+def _no_anchors(source_title: str) -> frozenset[str]:
+    return frozenset()
+
+
 @dataclass(frozen=True)
 class PageBrief:
     """Everything an editor needs to write one concept/entity page's generated sections."""
@@ -109,7 +114,52 @@ class PageBrief:
     notes: tuple[SourceNote, ...]
     related: tuple[str, ...] = ()  # titles of existing pages to link
     previous: str | None = None  # the sections kb generated last time, if any
-    extra: dict = field(default_factory=dict)
+    # Block ids that exist on a source page (citations may only use these); lazy, since
+    # only a model-backed editor needs them.
+    anchors: Callable[[str], frozenset[str]] = _no_anchors
+    known_titles: frozenset[str] = frozenset()  # every page a link may point at
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two sources disagreeing, as an editor reports it; kept only if both quotes are
+    found verbatim in the cited blocks (the build checks)."""
+
+    what: str
+    a_source: str  # source page title
+    a: Claim
+    b_source: str
+    b: Claim
+
+
+@dataclass(frozen=True)
+class PageDraft:
+    """An editor's generated sections for one page, plus any conflicts it found there."""
+
+    text: str
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """An existing page as the planner sees it in a shortlist of the index."""
+
+    key: str
+    title: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+# Called by an editor after every model call: (usage, model id, operation). The build
+# sets it per source, records the call in the ledger and enforces the budget.
+Meter = Callable[[object, str, str], None]
 
 
 class EditorError(Exception):
@@ -118,7 +168,17 @@ class EditorError(Exception):
 
 class Editor(Protocol):
     name: str
+    meter: Meter | None
 
-    def digest(self, doc: Document) -> Digest: ...
+    def digest(self, doc: Document) -> Digest:
+        """Claims, topics, summary and numbers of one source (one or more model calls)."""
 
-    def write_page(self, brief: PageBrief) -> str: ...
+    def match(self, topics: tuple[Topic, ...], shortlist: list[PageInfo]) -> dict[str, str]:
+        """Topic key -> key of an existing page in `shortlist` that is the same idea, for
+        topics the alias registry did not already place. {} when unsure."""
+
+    def write_page(self, brief: PageBrief) -> PageDraft:
+        """The generated sections of one concept/entity page."""
+
+    def estimate(self, doc: Document) -> Estimate:
+        """Tokens an ingest of `doc` would send and receive (0 for no model)."""

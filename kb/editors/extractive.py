@@ -17,7 +17,16 @@ import sys
 from dataclasses import dataclass
 
 from kb.document import Block, Document
-from kb.editors.base import Claim, Digest, PageBrief, Quantity, Topic
+from kb.editors.base import (
+    Claim,
+    Digest,
+    Estimate,
+    PageBrief,
+    PageDraft,
+    PageInfo,
+    Quantity,
+    Topic,
+)
 from kb.editors.text import TOKEN, content_stems, plain, sentences
 from kb.editors.topics import candidates, name_of, select, sentence_topics
 from kb.wiki.names import concept_key
@@ -59,6 +68,7 @@ def _unit(word: str) -> str:
 
 class ExtractiveEditor:
     name = "extractive"
+    meter = None  # no model calls to meter
 
     def __init__(self, topics: int = 12, claims: int = 3, summary: int = 3, key_points: int = 6):
         self.topics, self.claims, self.summary, self.key_points = (
@@ -141,7 +151,13 @@ class ExtractiveEditor:
             out.append(Quantity(value, _unit(unit), m.group(0), ctx, _claim(s), tuple(subjects)))
         return out
 
-    def write_page(self, brief: PageBrief) -> str:
+    def match(self, topics: tuple[Topic, ...], shortlist: list[PageInfo]) -> dict[str, str]:
+        return {}  # without a model, only the alias registry merges topics
+
+    def estimate(self, doc: Document) -> Estimate:
+        return Estimate()
+
+    def write_page(self, brief: PageBrief) -> PageDraft:
         """'What the sources say': one subsection per source, each claim cited."""
         lines = ["## What the sources say", ""]
         for note in brief.notes:
@@ -150,7 +166,7 @@ class ExtractiveEditor:
                 target = f"{note.source_title}#^{claim.anchor}"
                 lines.append(f"- {_one_line(claim.text)} ([[{target}|{claim.label}]])")
             lines.append("")
-        return "\n".join(lines)
+        return PageDraft("\n".join(lines))
 
 
 def _subjects(s: Sentence, by_sentence: dict, topics: list[Topic]) -> list[str]:

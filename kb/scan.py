@@ -1,0 +1,63 @@
+"""Which raw files changed since the last build: stat first, hash only what looks changed.
+
+    python -c "from kb.scan import raw_files; print(raw_files(__import__('pathlib').Path('raw')))"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.state import State
+
+IGNORED_SUFFIXES = (".part", ".crdownload", ".tmp", ".swp", ".swx", "~", ".download")
+
+
+@dataclass(frozen=True)
+class Scan:
+    changed: list[tuple[str, str, int, int]]  # (path, sha256, size, mtime_ns)
+    unchanged: list[str]
+    deleted: list[str]
+
+
+def is_ignored(name: str) -> bool:
+    return name.startswith((".", "~$")) or name.endswith(IGNORED_SUFFIXES)
+
+
+def raw_files(raw: Path) -> list[Path]:
+    out = []
+    for folder, dirs, names in os.walk(raw):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out += [Path(folder, n) for n in sorted(names) if not is_ignored(n)]
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def scan(raw: Path, state: State) -> Scan:
+    """Compare raw/ with the state: stat first, hash only what looks changed."""
+    known = state.sources()
+    changed, unchanged = [], []
+    for path in raw_files(raw):
+        rel = path.relative_to(raw).as_posix()
+        st = path.stat()
+        row = known.get(rel)
+        if row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+            unchanged.append(rel)
+            continue
+        digest = sha256_file(path)
+        if row and row["sha256"] == digest:
+            state.db.execute("UPDATE sources SET mtime_ns=? WHERE path=?", (st.st_mtime_ns, rel))
+            unchanged.append(rel)
+        else:
+            changed.append((rel, digest, st.st_size, st.st_mtime_ns))
+    seen = {c[0] for c in changed} | set(unchanged)
+    return Scan(changed, unchanged, sorted(set(known) - seen))
