@@ -433,7 +433,7 @@ class Builder:
         try:
             doc, digest, plan, assets = self.prepare(rel)
         except (ConversionError, EditorError) as exc:
-            self.fail(rel, sha, size, mtime, f"{Path(rel).suffix.lstrip('.') or 'file'}: {exc}")
+            self.fail(rel, sha, size, mtime, str(exc))
             return
         adopted = self.adopted.get(rel)
         for asset in doc.assets:

@@ -58,8 +58,14 @@ def label_for(block: Block) -> str:
     return f"¶{m.group(1)}" if m else block.anchor
 
 
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
+
+
 def _claim(s: Sentence) -> Claim:
-    return Claim(text=s.text, anchor=s.block.anchor, quote=s.text, label=label_for(s.block))
+    """The sentence as a claim; footnote markers are dropped from the text shown on other
+    pages (their definitions live on the source page) but kept in the verbatim quote."""
+    text = _FOOTNOTE_REF.sub("", s.text)
+    return Claim(text=text, anchor=s.block.anchor, quote=s.text, label=label_for(s.block))
 
 
 def _unit(word: str) -> str:

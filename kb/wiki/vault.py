@@ -40,10 +40,10 @@ def targets(wiki: Path) -> dict[str, Target]:
             page = Page.parse((wiki / rel).read_text(encoding="utf-8"))
             heads, blocks = anchors(page.body)
             out[key] = Target(rel.stem, frozenset(heads), frozenset(blocks))
+            out.setdefault(fold(rel.with_suffix("").as_posix()), out[key])  # path-style links
         else:
             out[key] = Target(rel.name, frozenset(), frozenset())
-        if rel.suffix == ".md":
-            out.setdefault(fold(rel.with_suffix("").as_posix()), out[key])  # path-style links
+            out.setdefault(fold(rel.as_posix()), out[key])
     return out
 
 
