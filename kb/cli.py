@@ -416,7 +416,7 @@ def ask(
     budget_tokens: Annotated[
         int | None,
         typer.Option(
-            "--budget-tokens", min=200, help="Most of the wiki to read, in tokens ([ask] in kb.toml)."
+            "--budget-tokens", min=200, help="Most of the wiki to read ([ask] in kb.toml)."
         ),
     ] = None,
 ):

@@ -17,9 +17,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kb.editors.text import GENERIC, MODIFIERS, STOPWORDS, TOKEN
+from kb.editors.text import GENERIC, MODIFIERS, STOPWORDS, TOKEN, WORD
 from kb.wiki.names import concept_key
 
+_ROMAN = re.compile(r"^(?=[IVXLC]{2,}$)C{0,3}(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _UPPER = re.compile(r"^[A-Z][A-Z0-9-]+s?$")  # HBM, GPUs, GPT-5
 _TITLE = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Za-z]+)*$")  # Karpathy, Reiner
 # microGPT, nanoGPT, DeepWiki, PyTorch, fp8: case or digits inside the word mark a name.
@@ -41,11 +42,21 @@ class Candidate:
 
     @property
     def entity(self) -> bool:
-        """A name when most occurrences are capitalised mid-sentence."""
+        """A name when most occurrences are capitalised mid-sentence, and a one-word name
+        is never also written in lower case (then it is a common word: "Water", "water")."""
+        if self.words == 1 and any(f.islower() for f in self.forms):
+            return False
         return self.entity_votes > 0
 
 
-def _runs(sentence: str) -> list[list[tuple[str, bool]]]:
+def local_stopwords(sentences: list[str], top: int = 30) -> frozenset[str]:
+    """The document's own most frequent short words: its function words, in any language
+    (de, la, que; je, le; che, gli), so a French or Spanish text yields no "De la" topic."""
+    counts = Counter(w for s in sentences for w in WORD.findall(s) if len(w) <= 3 and w.islower())
+    return STOPWORDS | {w for w, _ in counts.most_common(top)}
+
+
+def _runs(sentence: str, stop: frozenset[str] = STOPWORDS) -> list[list[tuple[str, bool]]]:
     """Runs of candidate words; each word flagged True when it starts the sentence."""
     runs: list[list[tuple[str, bool]]] = [[]]
     first = True
@@ -53,7 +64,7 @@ def _runs(sentence: str) -> list[list[tuple[str, bool]]]:
         word = tok[0].isalpha()
         if tok.endswith(("'s", "’s")):
             tok = tok[:-2]  # possessive: Karpathy's -> Karpathy
-        if not word or tok.lower() in STOPWORDS or len(tok) < 2 or "'" in tok or "’" in tok:
+        if not word or tok.lower() in stop or len(tok) < 2 or "'" in tok or "’" in tok:
             if runs[-1]:
                 runs.append([])
         else:
@@ -69,6 +80,8 @@ def _shape(words: tuple[tuple[str, bool], ...]) -> tuple[bool, bool, bool]:
     texts = [w for w, _ in words]
     if len(words) == 1:
         w, initial = words[0]
+        if _ROMAN.match(w):
+            return False, False, False  # chapter numbers, not acronyms
         if _UPPER.match(w) or _MIXED.match(w):
             return True, False, True
         if _TITLE.match(w):
@@ -94,8 +107,9 @@ def _shape(words: tuple[tuple[str, bool], ...]) -> tuple[bool, bool, bool]:
 
 def candidates(sentences: list[str]) -> dict[str, Candidate]:
     found: dict[str, Candidate] = {}
+    stop = local_stopwords(sentences)
     for i, sentence in enumerate(sentences):
-        for run in _runs(sentence):
+        for run in _runs(sentence, stop):
             for n in (1, 2, 3):
                 for start in range(len(run) - n + 1):
                     words = tuple(run[start : start + n])

@@ -1,0 +1,23 @@
+"""`kb ask`: answers from the compiled wiki by directed compaction, with citations.
+
+Not chunk retrieval over raw files, and never a read of the whole wiki: the navigator
+starts at the index (the `pages` table) and the alias registry, opens the few pages that
+match, follows their links one hop at a time within a token budget, and compacts what it
+reads into cited notes aimed at the question. Modules:
+
+    terms.py       the question: content terms, idf weights, phrase keys
+    navigate.py    shortlist, Reader (budgeted page reads), the extractive navigator
+    compact.py     pages as units; skims and passages; notes with their citations
+    extractive.py  BM25-style ranking of notes into a short quoted, cited answer
+    llm.py         the model path: a tool-use loop (read_page, follow_link), metered
+    cite.py        every link in an answer must resolve, or it is removed and reported
+    save.py        --save: the answer filed back as a page of type `answer`
+    core.py        ask(): the steps in order, the log entry and the ledger row
+
+    kb ask "why is decode memory-bound?" [--json] [--save] [--budget-tokens N]
+"""
+
+from kb.ask.core import Answer, AskError, ask
+from kb.ask.extractive import NOT_COVERED
+
+__all__ = ["NOT_COVERED", "Answer", "AskError", "ask"]

@@ -1,0 +1,260 @@
+"""Navigation: from the index to the few pages that matter, one hop at a time, in budget.
+
+`Index` is the `pages` table without page text (title, type, path, one-line summary),
+which is what index.md shows, plus the alias registry queried for the question's phrases
+only; the navigator never walks or reads the whole wiki. `shortlist` scores index entries
+by title, alias and summary match (a saved answer to the same question comes first).
+`Reader` opens pages for both answer paths, charging every token it returns against
+`--budget-tokens`. `explore` is the model-free navigator: a best-first walk from the
+shortlist along links (Related pages, and citations into the exact source paragraph),
+compacting each read into notes, until the notes answer the question, the links left
+look irrelevant, or the budget is spent.
+
+    python -m kb.ask.navigate WIKI_ROOT "why is decode memory-bound?"
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb.ask import compact
+from kb.ask.compact import Note, Unit, View
+from kb.ask.terms import Question, phrase_keys
+from kb.pages import FOLDERS
+from kb.providers.base import estimate_tokens
+from kb.state import State
+from kb.wiki.links import WikiLink, parse_inner
+from kb.wiki.names import fold, safe_title
+
+_LINK = re.compile(r"(?<!!)\[\[([^\]\n]+)\]\]")
+SAVED_ANSWER = 3.0  # shortlist score of a saved answer to the very same question
+MAX_VIEWS = 10  # pages or passages opened per question by the extractive navigator
+MIN_PRIORITY = 0.3  # links that match less of the question than this are not followed
+SEEDS = 2  # shortlist entries always opened, so a near miss is judged on its text
+PATIENCE = 3  # reads in a row that add no better note end the walk
+ENOUGH = 5  # strong notes (most of the question's weight) that answer a question
+
+
+def same_question(a: str, b: str) -> bool:
+    squash = lambda s: " ".join(re.findall(r"\w+", s.casefold()))  # noqa: E731
+    return squash(a) == squash(b)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One page as the index knows it."""
+
+    key: str
+    title: str
+    type: str
+    path: str
+    summary: str
+    n_sources: int = 0
+
+    def line(self) -> str:
+        summary = re.sub(r"\[\[|\]\]", "", " ".join(self.summary.split()))[:160]
+        return f"- [[{self.title}]] ({self.type}) — {summary}" if summary else f"- [[{self.title}]]"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    score: float
+
+
+class Index:
+    """The pages table (no page text) and the alias registry, read through one State."""
+
+    def __init__(self, state: State, wiki: Path) -> None:
+        self.state, self.wiki = state, wiki
+        rows = state.db.execute(
+            "SELECT key, title, type, path, summary, n_sources FROM pages WHERE type!='special'"
+        ).fetchall()
+        self.entries = {r[0]: Entry(r[0], r[1], r[2], r[3], r[4] or "", r[5] or 0) for r in rows}
+        self._files: dict[str, tuple[str, str]] | None = None
+
+    def get(self, title: str) -> Entry | None:
+        """The page titled `title` (case-insensitively), from the index or, for a page a
+        person made, from the file of that name in wiki/ or one of kb's folders."""
+        key = fold(title)
+        entry = self.entries.get(key)
+        if entry or not title or safe_title(title) != title:
+            return entry
+        if self._files is None:  # names only, of wiki/ and kb's folders; read once
+            self._files = {}
+            for folder in ("", *FOLDERS.values()):
+                if (self.wiki / folder).is_dir():
+                    for path in sorted((self.wiki / folder).glob("*.md")):
+                        rel = path.relative_to(self.wiki).as_posix()
+                        self._files.setdefault(fold(path.stem), (path.stem, rel))
+        found = self._files.get(key)
+        return Entry(key, found[0], "note", found[1], "") if found else None
+
+    def aliased(self, keys: list[str]) -> dict[str, str]:
+        """alias key -> page key, for these keys only."""
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        rows = self.state.db.execute(
+            f"SELECT alias_key, page_key FROM aliases WHERE alias_key IN ({marks})", keys
+        ).fetchall()
+        return dict(rows)
+
+
+def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
+    """The index entries that best match the question, best first (weights `q` too)."""
+    texts = {k: f"{e.title} {e.summary}".casefold() for k, e in index.entries.items()}
+    q.weigh(texts.values())
+    phrases = phrase_keys(q.text)
+    by_alias: dict[str, float] = {}
+    for phrase, key in index.aliased(phrases).items():
+        by_alias[key] = max(by_alias.get(key, 0.0), q.match(phrase))
+    for phrase in phrases:  # a title is an alias of its own page
+        if phrase in index.entries:
+            by_alias[phrase] = max(by_alias.get(phrase, 0.0), q.match(phrase))
+    scored = []
+    for key, text in texts.items():
+        alias = by_alias.get(key, 0.0)
+        if not alias and not any(t in text for t in q.terms):
+            continue  # cheap test first: most of a large wiki shares no word with it
+        e = index.entries[key]
+        if e.type == "answer" and same_question(e.summary, q.text):
+            scored.append(Candidate(e, SAVED_ANSWER))
+            continue
+        title = max(q.match(e.title), alias)
+        score = title + 0.5 * q.match(e.summary)
+        if score > 0:
+            scored.append(Candidate(e, score))
+    scored.sort(key=lambda c: (-c.score, -c.entry.n_sources, c.entry.title.casefold()))
+    return scored[:limit]
+
+
+@dataclass
+class Reader:
+    """Opens pages for the question, within a token budget; remembers what it read."""
+
+    index: Index
+    q: Question
+    budget: int
+    tokens: int = 0
+    read: list[str] = field(default_factory=list)  # titles, in the order first read
+    views: list[View] = field(default_factory=list)
+    _parsed: dict[str, tuple[Entry, list[Unit]]] = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - self.tokens
+
+    def charge(self, text: str) -> None:
+        self.tokens += estimate_tokens(text)
+
+    def page(self, title: str) -> tuple[Entry, list[Unit]] | None:
+        entry = self.index.get(title)
+        if entry is None or entry.type == "special":
+            return None
+        if entry.key not in self._parsed:
+            path = (self.index.wiki / entry.path).resolve()
+            if not path.is_relative_to(self.index.wiki.resolve()) or not path.is_file():
+                return None
+            _meta, units = compact.parse(path.read_text(encoding="utf-8"))
+            self._parsed[entry.key] = (entry, units)
+        return self._parsed[entry.key]
+
+    def open(self, title: str, anchor: str | None = None) -> View | None:
+        """Read a page (skimmed to a share of the budget) or the passage at `anchor`;
+        None when there is no such page, anchor, or budget left for it."""
+        found = self.page(title)
+        if found is None:
+            return None
+        entry, units = found
+        cap = min(max(self.budget // 4, 400), self.remaining)
+        if anchor:
+            view = compact.around(entry.title, entry.type, units, anchor)
+            if not view.units:
+                return None
+        else:
+            view = compact.skim(entry.title, entry.type, units, self.q, cap)
+        if view.tokens > self.remaining:
+            return None
+        self.tokens += view.tokens
+        self.views.append(view)
+        if entry.title not in self.read:
+            self.read.append(entry.title)
+        return view
+
+
+def links(unit: Unit) -> list[WikiLink]:
+    return [parse_inner(m.group(1)) for m in _LINK.finditer(unit.text)]
+
+
+def _push(heap: list, priority: float, title: str, anchor: str | None) -> None:
+    heapq.heappush(heap, (-priority, len(heap), title, anchor))
+
+
+def _follow(heap: list, view: View, q: Question, index: Index) -> None:
+    """Queue the links of what was just read: a citation by how well its claim matches
+    the question, a page by how well its title and summary do."""
+    for unit in view.units:
+        relevance = q.match(unit.text)
+        for link in links(unit):
+            target = link.target or view.title
+            if link.anchor:
+                if fold(target) != fold(view.title):
+                    _push(heap, 0.9 * relevance, target, link.anchor)
+                continue
+            entry = index.get(target)
+            if entry and fold(target) != fold(view.title):
+                _push(
+                    heap, 0.8 * (q.match(entry.title) + 0.5 * q.match(entry.summary)), target, None
+                )
+
+
+def strong(notes: list[Note], q: Question, level: float = 0.7) -> int:
+    return len({n.text for n in notes if q.coverage(n.stems) >= level})
+
+
+def explore(reader: Reader, candidates: list[Candidate]) -> list[Note]:
+    """Best-first reading from the shortlist; returns the notes taken, in reading order."""
+    q, heap, seen, notes = reader.q, [], set(), []
+    saved = {c.entry.title for c in candidates if c.score >= SAVED_ANSWER}
+    last, idle = (0, 0.0), 0
+    for rank, c in enumerate(candidates):  # the best few are opened whatever their score
+        _push(heap, max(c.score, MIN_PRIORITY) if rank < SEEDS else c.score, c.entry.title, None)
+    while heap and len(reader.views) < MAX_VIEWS and reader.remaining > 100:
+        priority, _, title, anchor = heapq.heappop(heap)
+        if -priority < MIN_PRIORITY:
+            break
+        if (fold(title), anchor) in seen or (fold(title), None) in seen:
+            continue  # a page read whole already holds the passage
+        seen.add((fold(title), anchor))
+        view = reader.open(title, anchor)
+        if view is None:
+            continue
+        found = compact.notes(view, q)
+        notes += found
+        if strong(notes, q) >= ENOUGH or (title in saved and strong(found, q)):
+            break  # enough to answer, or a saved answer to this very question answers it
+        progress = (strong(notes, q), max((q.coverage(n.stems) for n in notes), default=0.0))
+        idle = 0 if progress > last else idle + 1
+        last = max(progress, last)
+        if idle >= PATIENCE:
+            break  # the last few reads taught nothing new: more of the same will not either
+        _follow(heap, view, q, reader.index)
+    return notes
+
+
+if __name__ == "__main__":
+    root, question = Path(sys.argv[1]), Question.parse(sys.argv[2])
+    st = State(root / ".kb" / "state.db")
+    idx = Index(st, root / "wiki")
+    short = shortlist(idx, question)
+    for cand in short:
+        print(f"{cand.score:.2f}", cand.entry.line()[:120])
+    rd = Reader(idx, question, 12_000)
+    for note in explore(rd, short):
+        print(f"{question.coverage(note.stems):.2f}", note.cite, note.text[:90])
+    print(rd.tokens, "tokens;", rd.read)

@@ -1,0 +1,104 @@
+"""The question as `kb ask` sees it: its content terms, their weights, and phrase keys.
+
+Terms are stemmed content words (stop words dropped, hyphenated words split), so
+"memory-bound" matches "memory bandwidth bound" and "decode" matches "decoding". Weights
+are inverse document frequencies over the index (page titles and summaries), which the
+navigator loads anyway; a term the wiki never mentions gets the largest weight, which is
+what makes "the capital of Peru" come out as not covered rather than as a half-match on
+"capital". Phrase keys are the question's 1-4 word spans folded like page aliases
+(kb.wiki.names.concept_key), to look pages up in the alias registry.
+
+    python -m kb.ask.terms "Why is decode memory-bound?"
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kb.editors.text import GENERIC, STOPWORDS, stem, words
+from kb.wiki.names import concept_key
+
+# Question words that carry no content ("what is", "how does ... work", "explain").
+_ASKING = frozenset("explain describe tell define definition mean meaning work".split())
+GENERIC_WEIGHT = 0.3  # "long", "take", "read": common in any text, weak evidence of a topic
+
+
+def norm(word: str) -> str:
+    """One spelling per word family: decode/decoding/decoded -> decod, caches -> cach."""
+    w = stem(word)
+    return w[:-1] if len(w) > 3 and w.endswith("e") else w
+
+
+_GENERIC = frozenset(norm(w) for w in GENERIC)
+
+
+def stems(text: str) -> list[str]:
+    """Content stems of `text`, in order."""
+    out = []
+    for w in words(text):
+        low = w.lower()
+        parts = low.split("-")  # "memory-bound" counts as "memory" and "bound"
+        for p in parts:
+            if len(p) > 1 and p not in STOPWORDS:
+                out.append(norm(p))
+    return out
+
+
+def phrase_keys(text: str, longest: int = 4) -> list[str]:
+    """concept_key of every span of 1..`longest` words, longest first."""
+    tokens = re.findall(r"[\w][\w'’-]*", text)
+    keys = []
+    for n in range(min(longest, len(tokens)), 0, -1):
+        for i in range(len(tokens) - n + 1):
+            span = tokens[i : i + n]
+            if span[0].lower() in STOPWORDS or span[-1].lower() in STOPWORDS:
+                continue
+            keys.append(concept_key(" ".join(span)))
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+@dataclass
+class Question:
+    text: str
+    terms: tuple[str, ...]  # distinct content stems
+    weights: dict[str, float] = field(default_factory=dict)  # term -> idf
+
+    @classmethod
+    def parse(cls, text: str) -> Question:
+        terms = [t for t in stems(text) if t not in {norm(a) for a in _ASKING}]
+        if not terms:  # "What is it?": keep whatever words there are
+            terms = [norm(w.lower()) for w in words(text)]
+        return cls(text.strip(), tuple(dict.fromkeys(terms)))
+
+    def weigh(self, docs: Iterable[str]) -> None:
+        """Set each term's idf from `docs` (lower-cased texts), by a cheap substring test."""
+        docs = list(docs)
+        n = len(docs)
+        for t in self.terms:
+            df = sum(1 for d in docs if t in d)
+            idf = math.log(1 + (n + 1) / (df + 0.5))
+            self.weights[t] = idf * (GENERIC_WEIGHT if t in _GENERIC else 1.0)
+
+    def weight(self, term: str) -> float:
+        return self.weights.get(term, 1.0)
+
+    @property
+    def total(self) -> float:
+        return sum(self.weight(t) for t in self.terms) or 1.0
+
+    def coverage(self, found: Iterable[str]) -> float:
+        """The weighted share of the question's terms among `found` stems, 0..1."""
+        present = set(found)
+        return sum(self.weight(t) for t in self.terms if t in present) / self.total
+
+    def match(self, text: str) -> float:
+        return self.coverage(stems(text))
+
+
+if __name__ == "__main__":
+    q = Question.parse(sys.argv[1])
+    print(q.terms, phrase_keys(q.text))

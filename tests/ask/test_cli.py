@@ -1,0 +1,109 @@
+"""`kb ask` through the real CLI on the repository's example vault (always present)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+
+from kb.ask import NOT_COVERED
+from kb.wiki.page import Page
+from kb.wiki.vault import broken_links
+from tests.ask.helpers import ask_json, unresolved
+from tests.conftest import run
+
+
+def test_answers_why_with_cited_facts_that_resolve(example_wiki):
+    data = ask_json(example_wiki, "Why is decode memory-bound?")
+    assert data["covered"] is True
+    assert "memory bandwidth" in data["text"].casefold()
+    assert data["citations"] and data["removed"] == []
+    assert all(c["anchor"] and c["anchor"].startswith("^p") for c in data["citations"])
+    assert unresolved(example_wiki, data["text"]) == []
+    for line in data["text"].strip().splitlines():  # every quoted sentence carries a citation
+        assert re.search(r"\(\[\[[^\]]+#\^p\d+\|¶\d+\]\]\)$", line), line
+
+
+def test_quotes_both_sides_of_a_disagreement(example_wiki):
+    data = ask_json(example_wiki, "How long does it take to read all of HBM?")
+    text = data["text"]
+    assert "20 milliseconds" in text and "30 milliseconds" in text
+    assert "[[contradictions]]" in text
+    assert unresolved(example_wiki, text) == []
+
+
+def test_a_question_the_wiki_does_not_cover(example_wiki):
+    data = ask_json(example_wiki, "What is the capital of Peru?")
+    assert data["covered"] is False
+    assert data["text"].startswith(NOT_COVERED)
+    assert data["citations"] == []
+
+
+def test_not_covered_offers_the_nearest_pages(example_wiki):
+    data = ask_json(example_wiki, "What does the tinyserve logo look like on mugs?")
+    assert data["covered"] is False
+    assert data["nearest"] and "[[" in data["text"]
+    assert unresolved(example_wiki, data["text"]) == []
+
+
+def test_piped_output_is_plain_markdown_and_the_footer_goes_to_stderr(example_wiki):
+    result = run("ask", "What is bacterial code?", "--root", str(example_wiki))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("- ") and "[[" in result.stdout
+    assert "\x1b[" not in result.stdout
+    assert "extractive · read" in result.stderr
+
+
+def test_every_question_is_logged_and_metered(built):
+    ask_json(built, "What did Chen suggest?")
+    log = (built / "wiki" / "log.md").read_text()
+    day = time.strftime("%Y-%m-%d")
+    assert f"## [{day}] ask | What did Chen suggest?" in log
+    assert re.search(r"ask \| What did Chen suggest\?\n- read ", log)
+    db = sqlite3.connect(built / ".kb" / "state.db")
+    rows = db.execute(
+        "SELECT model, input_tokens, cost FROM ledger WHERE operation='ask'"
+    ).fetchall()
+    assert rows == [("extractive", rows[0][1], 0.0)] and rows[0][1] > 0
+
+
+def test_save_files_the_answer_back_and_it_is_found_first(built):
+    question = "Why is decode memory-bound?"
+    first = ask_json(built, question, "--save")
+    assert first["saved"] == "wiki/answers/Why is decode memory-bound.md"
+    page = Page.parse((built / first["saved"]).read_text())
+    assert page.meta["type"] == "answer" and page.meta["question"] == question
+    assert page.meta["sources"] and "## Pages read" in page.body
+    wiki = built / "wiki"
+    assert (
+        "[[Why is decode memory-bound]] — Why is decode memory-bound?"
+        in (wiki / "index.md").read_text()
+    )
+    assert "- saved as Why is decode memory-bound" in (wiki / "log.md").read_text()
+    assert broken_links(wiki) == []
+    again = ask_json(built, "why is decode memory bound")
+    assert again["pages_read"][0] == "Why is decode memory-bound"
+    assert again["tokens"]["read"] < first["tokens"]["read"]
+    ask_json(built, question, "--save")  # saving again rewrites the same page
+    assert len(list((wiki / "answers").glob("*.md"))) == 1
+
+
+def test_a_rebuild_keeps_the_saved_answer(built):
+    ask_json(built, "What is bacterial code?", "--save")
+    assert run("build", "--root", str(built)).exit_code == 0
+    assert (built / "wiki" / "answers" / "What is bacterial code.md").is_file()
+    assert "[[What is bacterial code]]" in (built / "wiki" / "index.md").read_text()
+
+
+def test_the_budget_bounds_what_is_read(example_wiki):
+    small = ask_json(example_wiki, "Why is decode memory-bound?", "--budget-tokens", "400")
+    assert small["tokens"]["read"] <= 400
+    full = ask_json(example_wiki, "Why is decode memory-bound?")
+    assert full["tokens"]["read"] <= 12_000
+    assert len(full["pages_read"]) >= len(small["pages_read"])
+
+
+def test_asking_an_empty_wiki_says_what_to_do(vault):
+    result = run("ask", "anything?", "--root", str(vault))
+    assert result.exit_code == 2
+    assert "kb build" in result.stderr

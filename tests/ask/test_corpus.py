@@ -1,0 +1,32 @@
+"""`kb ask` on a vault compiled from ../shared/corpus/seeds (skipped when it is absent)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.ask import NOT_COVERED
+from tests.ask.helpers import ask_json, unresolved
+
+pytestmark = pytest.mark.corpus
+
+CASES = [
+    ("Why is decode memory-bound?", "memory bandwidth bound", "Pope lecture"),
+    ("What is bacterial code?", "bacterial code", "Your dependencies might be getting fired"),
+    ("How long does it take to read all of HBM?", "20 milliseconds", "Pope lecture"),
+]
+
+
+@pytest.mark.parametrize(("question", "fact", "source"), CASES)
+def test_seed_questions_get_the_right_facts_with_citations_that_resolve(
+    seeds, question, fact, source
+):
+    data = ask_json(seeds, question)
+    assert data["covered"] is True
+    assert fact in data["text"].casefold().replace("20ms", "20 milliseconds")
+    assert any(c["page"].startswith(source) and c["anchor"] for c in data["citations"])
+    assert data["removed"] == [] and unresolved(seeds, data["text"]) == []
+
+
+def test_a_question_the_seeds_do_not_cover(seeds):
+    data = ask_json(seeds, "What is the capital of Peru?")
+    assert data["covered"] is False and data["text"].startswith(NOT_COVERED)
