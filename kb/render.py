@@ -416,15 +416,20 @@ class Renderer:
                 self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
 
     def flush_log(self) -> None:
-        pending = self.state.pending_log()
-        if not pending:
-            return
-        path = self.wiki / "log.md"
-        current = read_text(path) or LOG_HEADER
-        text = current.rstrip("\n") + "\n\n" + "\n".join(e for _, e in pending)
-        write_atomic(path, text)
-        with self.state.transaction():
-            self.state.clear_log(pending[-1][0])
+        flush_log(self.state, self.wiki)
+
+
+def flush_log(state, wiki: Path) -> None:
+    """Append the pending log entries to log.md (atomically), then forget them."""
+    pending = state.pending_log()
+    if not pending:
+        return
+    path = wiki / "log.md"
+    current = read_text(path) or LOG_HEADER
+    text = current.rstrip("\n") + "\n\n" + "\n".join(e for _, e in pending)
+    write_atomic(path, text)
+    with state.transaction():
+        state.clear_log(pending[-1][0])
 
 
 def finish(builder) -> None:
