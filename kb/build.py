@@ -17,7 +17,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from kb import lock, render
 from kb.contradictions import QuantityIndex
@@ -433,6 +432,8 @@ class Builder:
         try:
             doc, digest, plan, assets = self.prepare(rel)
         except (ConversionError, EditorError) as exc:
+            if getattr(exc, "retryable", False):  # a busy model: the next build tries again
+                sha, mtime = "", -1
             self.fail(rel, sha, size, mtime, str(exc))
             return
         adopted = self.adopted.get(rel)
