@@ -163,7 +163,12 @@ Meter = Callable[[object, str, str], None]
 
 
 class EditorError(Exception):
-    """An editor could not digest a source or write a page; the message says why."""
+    """An editor could not digest a source or write a page; the message says why.
+    `retryable`: the model was busy or unreachable, so the same source may succeed later."""
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class Editor(Protocol):

@@ -1,0 +1,209 @@
+"""`kb build` with the LLM editor over the scripted provider: a cited, browsable wiki, every
+call in the ledger, failures recorded against their source, fallbacks reported, human lines
+kept, --dry-run estimates without a model, --budget refusing and stopping.
+
+.venv/bin/pytest tests/llm/test_build_llm.py -q
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from kb.providers.base import ProviderError, Reply, Usage
+from kb.providers.scripted import ScriptedProvider
+from kb.wiki.page import Page
+from kb.wiki.vault import broken_links
+from tests.conftest import run, snapshot
+from tests.llm.conftest import TERMS, add_sources, build_llm, curated, ledger, source_rows
+from tests.llm.model import Curator
+
+KV = "kv-cache-and-memory-bound-decode.md"
+HBM = "hbm-bandwidth-and-batching.md"
+
+
+def use_scripted_llm(vault) -> None:
+    """kb.toml: the llm editor over the scripted provider (an empty queue: any call fails)."""
+    toml = vault / "kb.toml"
+    toml.write_text(
+        toml.read_text()
+        .replace('# name = "auto"', 'name = "llm"')
+        .replace('# name = "anthropic"', 'name = "scripted"')
+    )
+
+
+def topic_pages(wiki):
+    return sorted((wiki / "concepts").glob("*.md")) + sorted((wiki / "entities").glob("*.md"))
+
+
+def test_an_llm_build_writes_a_cited_browsable_wiki_and_meters_every_call(vault):
+    add_sources(vault)
+    provider, curator = curated()
+    report, _ = build_llm(vault, provider)
+    assert report.failed == [] and report.warnings == [] and len(report.ingested) == 5
+    wiki = vault / "wiki"
+    assert broken_links(wiki) == []
+    pages = topic_pages(wiki)
+    assert len(pages) >= 4
+    for path in pages:
+        body = Page.parse(path.read_text()).body
+        for line in body.split("\n"):
+            if line.startswith("- "):
+                assert re.search(r"\[\[[^\]]+#\^[A-Za-z0-9-]+\|[^\]]+\]\]", line), line
+    rows = ledger(vault)
+    assert len(rows) == len(provider.requests) == len(curator.calls)
+    ops = {r["operation"] for r in rows}
+    assert {"digest", "integrate"} <= ops
+    assert all(r["model"] == "scripted" and r["cost"] > 0 for r in rows)
+    assert {r["source"] for r in rows if r["operation"] == "digest"} == set(source_rows(vault))
+    assert sum(r["cache_write_tokens"] for r in rows) > 0
+    assert sum(r["cache_read_tokens"] for r in rows if r["operation"] == "integrate") > 0
+    status = run("status", "--root", str(vault))
+    assert "spend 2" in status.output and "digest" in status.output and "integrate" in status.output
+
+
+def test_an_unchanged_vault_costs_nothing(vault):
+    add_sources(vault)
+    build_llm(vault, curated()[0])
+    before = snapshot(vault / "wiki")
+    provider = ScriptedProvider()  # no replies: any model call would fail the build
+    report, _ = build_llm(vault, provider)
+    assert provider.requests == [] and report.failed == [] and snapshot(vault / "wiki") == before
+
+
+def test_a_changed_source_revises_its_pages_from_their_previous_text(vault):
+    add_sources(vault, KV, HBM)
+    build_llm(vault, curated()[0])
+    raw = vault / "raw" / KV
+    raw.write_text(raw.read_text() + "\nThe KV cache can also be quantized to save memory.\n")
+    provider, _curator = curated()
+    report, _ = build_llm(vault, provider)
+    assert report.ingested == [KV] and report.failed == []
+    asks = [r.messages[0]["content"] for r in provider.requests if r.operation == "integrate"]
+    assert asks and all("<previous>" in a for a in asks)
+    assert broken_links(vault / "wiki") == []
+
+
+def test_a_human_line_survives_an_llm_revision(vault):
+    add_sources(vault, KV, HBM)
+    build_llm(vault, curated()[0])
+    page = next(p for p in topic_pages(vault / "wiki") if p.stem == "KV cache")
+    page.write_text(page.read_text() + "\nMy own note: check the 2025 paper.\n")
+    raw = vault / "raw" / KV
+    raw.write_text(raw.read_text() + "\nEach KV cache entry is written once and read many times.\n")
+    build_llm(vault, curated()[0])
+    assert "My own note: check the 2025 paper." in page.read_text()
+
+
+def test_malformed_json_fails_the_source_clearly_and_the_rest_builds(vault):
+    add_sources(vault, KV, HBM)
+    provider, _curator = curated()
+    provider.queue.appendleft("{'topics': [unterminated")  # the first digest (hbm, sorted)
+    report, _ = build_llm(vault, provider)
+    assert [rel for rel, _ in report.failed] == [HBM]
+    assert "not valid JSON" in report.failed[0][1]
+    assert report.ingested == [KV]
+    rows = source_rows(vault)
+    assert rows[HBM]["status"] == "failed" and "not valid JSON" in rows[HBM]["error"]
+    assert not list((vault / "wiki" / "sources").glob("Notes on HBM*"))
+    status = run("status", "--root", str(vault))
+    shown = " ".join(status.output.split())  # rich wraps long lines
+    assert status.exit_code == 1 and f"failed raw/{HBM}: the model's digest reply" in shown
+    assert "not valid JSON" in shown
+    assert next(r["operation"] for r in ledger(vault)) == "digest"  # the failed call is billed
+
+
+def test_a_rejected_page_falls_back_to_cited_claims_with_a_warning(vault):
+    add_sources(vault, KV)
+    bad = {
+        "sections": [{"heading": "Overview", "keep": False, "body": "Uncited."}],
+        "conflicts": [],
+    }
+    provider, _curator = curated(pages={"KV cache": bad})
+    report, _ = build_llm(vault, provider)
+    (warning,) = [w for w in report.warnings if w.startswith("KV cache:")]
+    assert "rejected twice" in warning and "no citation" in warning
+    text = (vault / "wiki" / "entities" / "KV cache.md").read_text()
+    assert "## What the sources say" in text and "Uncited." not in text
+    assert broken_links(vault / "wiki") == []
+
+
+def test_dry_run_estimates_per_source_and_calls_no_model(vault):
+    add_sources(vault, KV, HBM)
+    use_scripted_llm(vault)
+    result = run("build", "--root", str(vault), "--dry-run")
+    assert result.exit_code == 0, result.output
+    estimates = re.findall(r"estimate: (\d+) in / (\d+) out tokens, \$([\d.]+)", result.output)
+    assert len(estimates) == 2 and all(int(i) > 1000 and float(usd) > 0 for i, _, usd in estimates)
+    assert "no model called" in result.output
+    assert not (vault / "wiki" / "sources").exists() or not list(
+        (vault / "wiki" / "sources").iterdir()
+    )
+
+
+def test_budget_refuses_a_build_estimated_above_it(vault):
+    add_sources(vault, KV, HBM)
+    use_scripted_llm(vault)
+    result = run("build", "--root", str(vault), "--budget", "0.001")
+    assert result.exit_code == 2 and "over the $0.00 budget" in result.output
+    assert ledger(vault) == []
+
+
+def billed(curator: Curator, tokens: int):
+    """A reply from `curator`, billed as if it had read `tokens` input tokens."""
+
+    def answer(request):
+        data = curator(request)
+        return Reply(json.dumps(data), data, [], Usage(tokens, 10), "scripted", "end_turn")
+
+    return answer
+
+
+def test_budget_stops_cleanly_between_sources_when_spend_crosses_it(vault):
+    add_sources(vault, KV, HBM)
+    curator = Curator(list(TERMS))
+    provider = ScriptedProvider([billed(curator, 400_000)] + [curator] * 100)  # $1.20
+    report, _ = build_llm(vault, provider, budget=1.0)
+    assert report.ingested == [HBM] and "budget $1.00 reached" in report.stopped
+    assert broken_links(vault / "wiki") == []  # what was built is whole
+    status = run("status", "--root", str(vault))
+    assert f"pending raw/{KV}" in status.output
+    report, _ = build_llm(vault, curated()[0], budget=5.0)
+    assert report.ingested == [KV] and not report.stopped
+
+
+def test_plan_asks_the_model_only_about_a_shortlist_and_merges_its_matches(vault):
+    add_sources(vault, HBM)
+    build_llm(vault, curated()[0])
+    add_sources(vault, KV)
+
+    curator = Curator(["KV cache", "HBM"], names={"HBM": "HBM memory"})
+
+    def plan(request):
+        ask = request.messages[0]["content"]
+        pages = dict(re.findall(r"^(P\d+) (.+?) \[", ask, re.M))
+        topics = dict(re.findall(r"^(T\d+) (.+?) \[", ask, re.M))
+        t = next(k for k, v in topics.items() if v == "HBM memory")
+        p = next(k for k, v in pages.items() if v == "HBM")
+        return {"matches": [{"topic": t, "page": p}]}
+
+    provider = ScriptedProvider()
+    provider.add(curator, plan, *[curator] * 50)
+    _report, _ = build_llm(vault, provider)
+    plan_request = provider.requests[1]
+    assert plan_request.operation == "plan"
+    assert "<pages>" in plan_request.messages[0]["content"]
+    assert not (vault / "wiki" / "concepts" / "HBM memory.md").exists()
+    hbm = Page.parse((vault / "wiki" / "concepts" / "HBM.md").read_text())
+    assert "HBM memory" in hbm.meta["aliases"] and len(hbm.meta["sources"]) == 2
+
+
+def test_a_provider_error_while_writing_a_page_falls_back_and_is_reported(vault):
+    add_sources(vault, KV)
+    curator = Curator(list(TERMS))
+    overloaded = ProviderError("Anthropic is overloaded", kind="overloaded", usage=Usage(5, 0))
+    provider = ScriptedProvider([curator, overloaded] + [curator] * 20)
+    report, _ = build_llm(vault, provider)
+    assert any("overloaded" in w for w in report.warnings)
+    assert broken_links(vault / "wiki") == []
+    assert [r["operation"] for r in ledger(vault)].count("integrate") == len(provider.requests) - 1
