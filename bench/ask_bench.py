@@ -10,7 +10,8 @@ extractive editor through the real build into wikis of about 50, 500 and 5,000 p
 
 Questions are about the most widespread concepts of the smallest wiki, so every size
 can answer them. Tokens are estimated as characters / 4 (kb.providers.estimate_tokens).
-Also times the real CLI (`kb ask --json`, a fresh process) on the largest wiki.
+Also times the real CLI (`kb ask --json`, a fresh process each time) on the largest wiki,
+every question once: what a person or an agent waits for, start-up included.
 
     python bench/ask_bench.py                    # 50, 500, 5000 pages (~2 min the first time)
     python bench/ask_bench.py --sizes 50,500 --rebuild
@@ -171,8 +172,9 @@ def main() -> None:
     first, last = rows[0]["read_mean"], rows[-1]["read_mean"]
     print(f"growth of mean tokens read, {rows[0]['pages']:,} -> {rows[-1]['pages']:,} pages: "
           f"{(last - first) / first:+.0%}")  # fmt: skip
+    cli = [cli_seconds(roots[sizes[-1]], q) for q in qs]
     print(f"`kb ask --json` as a fresh process on {rows[-1]['pages']:,} pages: "
-          f"{cli_seconds(roots[sizes[-1]], qs[0]):.2f}s")  # fmt: skip
+          f"{statistics.mean(cli):.2f}s mean, {max(cli):.2f}s max")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ class Renderer:
         self.drafts: dict[str, object] = {}  # page key -> PageDraft, written once per build
         self._anchors: dict[str, frozenset[str]] = {}
         self._known: frozenset[str] | None = None
+        self.retry: set[str] = set()  # pages whose model write failed transiently
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
         }
@@ -126,6 +127,11 @@ class Renderer:
             self.write_dirty()
         for row in gone:
             self.remove(row)
+        if self.retry:  # written with the fallback layout; the model gets another go next run
+            with self.state.transaction():
+                self.state.db.executemany(
+                    "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in sorted(self.retry)]
+                )
         self.specials()
 
     def write_dirty(self) -> list:
@@ -301,12 +307,23 @@ class Renderer:
         return render, first, len(notes)
 
     def _draft(self, brief: PageBrief) -> PageDraft:
-        """The editor's sections; if it fails (after its own retry), the extractive layout
-        of the same cited claims, so a page is never half-written or lost."""
+        """The editor's sections; if it fails (after its own retry) or the budget is spent,
+        the extractive layout of the same cited claims, so a page is never half-written,
+        lost, or left linking to a page that was not written. The model retries next run."""
+        if self.b.spend.over():
+            self.retry.add(fold(brief.title))
+            self.b.report.stopped = self.b.report.stopped or (
+                f"budget ${self.b.spend.budget:.2f} reached: some pages were written from their"
+                " cited claims; run `kb build` again with a larger --budget to let the model"
+                " write them"
+            )
+            return ExtractiveEditor().write_page(brief)
         try:
             return self.b.editor.write_page(brief)
         except EditorError as exc:
             self.b.report.warnings.append(f"{brief.title}: {exc}; wrote the cited claims instead")
+            if exc.retryable:
+                self.retry.add(fold(brief.title))
             return ExtractiveEditor().write_page(brief)
 
     def known_titles(self) -> frozenset[str]:

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS pages (
     key TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT NOT NULL, path TEXT NOT NULL,
     generated TEXT, written_hash TEXT, summary TEXT, n_sources INTEGER DEFAULT 0,
     created TEXT, updated TEXT, dirty INTEGER DEFAULT 0);
+-- what navigation and the index read, without touching rows that carry full page text
+CREATE INDEX IF NOT EXISTS pages_nav ON pages(type, key, title, path, summary, n_sources);
 CREATE TABLE IF NOT EXISTS aliases (alias_key TEXT PRIMARY KEY, page_key TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS quantities (
     source TEXT NOT NULL, unit TEXT NOT NULL, payload TEXT NOT NULL);

@@ -2,9 +2,10 @@
 
 An answer may only point at what exists. Each `[[Page#^block|label]]` or `[[Page]]` in
 it is resolved the way Obsidian does (kb.wiki.links.problem) against the pages it names,
-and only those: their headings and block ids are read from their files, never the whole
-vault. A citation that does not resolve is removed, with its parentheses; a link in the
-prose becomes its plain text; each removal is reported with the reason.
+and only those: their headings and block ids are read from their files (once: the
+Reader's copy is reused), only when a link has an anchor, never the whole vault. A
+citation that does not resolve is removed, with its parentheses; a link in the prose
+becomes its plain text; each removal is reported with the reason.
 
     python -m kb.ask.cite WIKI_ROOT "text with [[Some page#^p3|¶3]]"
 """
@@ -14,11 +15,12 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 
 from kb.ask.navigate import Index
 from kb.wiki.links import Target, WikiLink, parse_inner, problem
 from kb.wiki.names import fold
-from kb.wiki.page import Page, anchors
+from kb.wiki.page import anchors
 
 _LINK = re.compile(r"(!?)\[\[([^\]\n]+)\]\]")
 _EMPTY_PARENS = re.compile(r"[ \t]*\((?:\s*[,;]?\s*)\)")
@@ -33,25 +35,42 @@ class Checked:
     removed: list[dict]  # {"link", "reason"} for each link taken out
 
 
+class Anchors:
+    """A page as a link target (duck-types kb.wiki.links.Target): its title at once, its
+    headings and block ids only when a link names one. A link to a page without an
+    anchor is the common case, and a page like contradictions.md runs to megabytes."""
+
+    def __init__(self, title: str, body: str) -> None:
+        self.title, self._body = title, body
+
+    @cached_property
+    def _found(self) -> tuple[frozenset[str], frozenset[str]]:
+        heads, blocks = anchors(self._body)
+        return frozenset(heads), frozenset(blocks)
+
+    @property
+    def headings(self) -> frozenset[str]:
+        return self._found[0]
+
+    @property
+    def blocks(self) -> frozenset[str]:
+        return self._found[1]
+
+
 class Targets:
-    """Headings and block ids of the pages an answer names, read on first use."""
+    """The pages an answer names, through the Index's page cache (a page the Reader
+    opened is not read from disk again)."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self.cache: dict[str, Target | None] = {}
+        self.cache: dict[str, Anchors | None] = {}
 
-    def __call__(self, key: str) -> Target | None:
+    def __call__(self, key: str) -> Anchors | None:
         if key not in self.cache:
             entry = self.index.get(key)
-            self.cache[key] = self._load(entry.title, entry.path) if entry else None
+            body = self.index.body(entry) if entry else None
+            self.cache[key] = Anchors(entry.title, body) if entry and body is not None else None
         return self.cache[key]
-
-    def _load(self, title: str, rel: str) -> Target | None:
-        path = self.index.wiki / rel
-        if not path.is_file():
-            return None
-        heads, blocks = anchors(Page.parse(path.read_text(encoding="utf-8")).body)
-        return Target(title, frozenset(heads), frozenset(blocks))
 
 
 def _in_citation(text: str, start: int) -> bool:

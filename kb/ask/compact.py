@@ -3,8 +3,11 @@
 A page body is split into units: one per bullet, callout line or paragraph, each with the
 heading it sits under and its block id (`^p12`) if it has one. Reading a page means
 taking the units that bear on the question, the way a person skims (`skim`): the whole
-page when it is short, else its lead, its link lines and its best-matching units up to a
-cap. Following a citation opens just the cited block and its neighbours (`around`).
+page when it is short, else its lead, its link lines and a fixed number of its
+best-matching units within a fixed cap, so a read costs the same on a page of a thousand
+claims as on a page of fifty (contradiction callouts, which grow with the wiki, rank
+after the claims they quote; a line said twice is taken once). Following a citation
+opens just the cited block and its neighbours (`around`).
 
 Compaction (`notes`) turns what was read into sentences that share a term with the
 question, each with the citation that backs it: the claim's own `([[Source#^p12|¶12]])`,
@@ -15,6 +18,7 @@ the block's anchor when the sentence is source text, else the page it was read o
 
 from __future__ import annotations
 
+import bisect
 import re
 import sys
 from dataclasses import dataclass
@@ -35,7 +39,12 @@ _CALLOUT = re.compile(r"^>\s*\[!\w+\].*$")
 _CITES = re.compile(r"(?:\s*\((\[\[[^\]]+#\^[^\]]+\]\])\))+\s*$")
 _ONE_CITE = re.compile(r"\[\[[^\]]+#\^[^\]]+\]\]")
 SHORT_PAGE = 800  # tokens: a page this short is read whole
-SKIM_UNITS = 12  # matching units taken from a longer page
+SKIM_UNITS = 8  # matching units a skim takes from a longer page, however long it is
+SKIM_TOKENS = 600  # what a skim may cost: the price of a read does not grow with the page
+LEAD_UNITS = 4  # units of the lead (a source's summary) a skim starts with
+_WARNING = re.compile(r"^>\s*\[!warning\]", re.I)
+# Bullets and callout lines are units of their own.
+_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.M)
 _LINK_LINE = ("related", "topics", "pages read", "sources")
 
@@ -87,48 +96,52 @@ class Note:
     context: tuple[str, ...] = ()  # stems of the heading it sits under
 
 
+def _unit(index: int, heading: str, text: str) -> Unit | None:
+    """A unit from its stripped text, its trailing block id split off."""
+    caret = text.rfind("^")  # a block id is the last caret of its unit, if any
+    m = _BLOCK_ID.search(text, caret - 1) if caret > 0 else None
+    if m:
+        text = text[: m.start()].rstrip()
+    return Unit(index, heading, text, m.group(1) if m else None) if text else None
+
+
 def units(body: str) -> list[Unit]:
-    """The body's units in order; fenced code counts as one unit."""
+    """The body's units in order; fenced code counts as one unit. Runs once over pages of
+    megabytes, so each regex runs only on lines that can match it (cheap tests first)."""
     out: list[Unit] = []
     heading, buf, fence, verbatim = "", [], False, False
 
     def flush() -> None:
         if buf:
-            text = "\n".join(buf).strip()
-            m = _BLOCK_ID.search(text)
-            block = m.group(1) if m else None
-            text = text[: m.start()].rstrip() if m else text
-            if text:
-                out.append(Unit(len(out), heading, text, block))
+            unit = _unit(len(out), heading, "\n".join(buf).strip())
+            if unit:
+                out.append(unit)
             buf.clear()
 
     for line in body.split("\n"):
-        if line.lstrip().startswith(("```", "~~~")):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
             fence = not fence
-        if not fence and not buf and (m := _LONE_ID.match(line.strip())) and out:
+        lone = not fence and not buf and stripped[:1] == "^" and _LONE_ID.match(stripped)
+        if lone and out:
             last = out[-1]  # a list, table or code block's id on its own line
-            out[-1] = Unit(last.index, last.heading, last.text, m.group(1))
+            out[-1] = Unit(last.index, last.heading, last.text, lone.group(1))
             continue
-        heading_match = None if fence else _HEADING.match(line)
+        heading_match = None if fence or line[:1] != "#" else _HEADING.match(line)
         if heading_match:
             flush()
             heading = heading_match.group(2)
             if len(heading_match.group(1)) <= 2:  # a source's own text keeps its blocks whole
                 verbatim = heading.casefold() == "source text"
-        elif fence or (line.strip() and (verbatim or not _is_item(line))):
+        elif fence or (stripped and (verbatim or not _ITEM.match(line))):
             buf.append(line)
         else:
             flush()
-            if line.strip():
-                buf.append(line)
-                flush()
+            unit = _unit(len(out), heading, stripped) if stripped else None
+            if unit:  # a bullet or callout line: a unit of its own
+                out.append(unit)
     flush()
     return out
-
-
-def _is_item(line: str) -> bool:
-    """Bullets and callout lines are units of their own."""
-    return bool(re.match(r"^\s*(?:[-*+]\s|\d+[.)]\s|>)", line))
 
 
 def parse(text: str) -> tuple[dict, list[Unit]]:
@@ -136,27 +149,119 @@ def parse(text: str) -> tuple[dict, list[Unit]]:
     return page.meta, units(page.body)
 
 
+def body(text: str) -> str:
+    """The text after the frontmatter, cut where Page.parse cuts well-formed frontmatter
+    but without parsing the YAML: a popular concept page lists thousands of sources
+    there, and reading the page needs none of them."""
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 3)
+        if end >= 0:
+            return text[end + 5 :]
+        if text.endswith("\n---"):
+            return ""
+    return text
+
+
+def _warned(all_units: list[Unit]) -> set[int]:
+    """Indexes of the units inside `> [!warning]` callouts: contradiction quotes, which
+    repeat claims the page also lists under its own headings, and multiply with the wiki."""
+    out, inside = set(), False
+    for u in all_units:
+        inside = bool(_WARNING.match(u.text)) or (inside and u.text.startswith(">"))
+        if inside:
+            out.add(u.index)
+    return out
+
+
+def _same(text: str) -> str:
+    """The key under which two units say the same thing."""
+    return " ".join(text.split()).casefold()
+
+
+def _lead(all_units: list[Unit], warned: set[int]) -> list[Unit]:
+    """The first units under the page's title (a source's summary), warnings and
+    repeats left out."""
+    first, lead, seen = all_units[0].heading, [], set()
+    for u in all_units:
+        if u.heading not in ("", first) or len(lead) == LEAD_UNITS:
+            break
+        if u.index not in warned and _same(u.text) not in seen:
+            lead.append(u)
+            seen.add(_same(u.text))
+    return lead
+
+
+def _best(
+    all_units: list[Unit], q: Question, skip: set[int], warned: set[int], k: int
+) -> list[Unit]:
+    """The `k` distinct units that match `q` best (warnings last among equals, then page
+    order). Stemming every unit of a multi-megabyte page is what made skims slow, so each
+    unit first gets a substring upper bound (a question stem is a prefix of the word it
+    matches, so `stem in text` holds whenever the stem does), and exact scores are taken
+    in that order only until no unit left could beat the k-th best."""
+    weights, total, bound = [(t, q.weight(t)) for t in q.terms], q.total, []
+    for u in all_units:
+        if u.index not in skip:
+            low = u.text.lower().replace("’", "'")
+            upper = sum(w for t, w in weights if t in low) / total
+            if upper > 0:
+                bound.append((-upper, u.index in warned, u.index))
+    bound.sort()
+    found: list[tuple[float, bool, int]] = []
+    seen = {_same(all_units[i].text) for i in skip}
+    for neg_upper, warn, i in bound:
+        if len(found) == k and -neg_upper <= -found[-1][0]:
+            break  # sorted by bound: nothing further down can score higher
+        text = _same(all_units[i].text)
+        if text in seen:
+            continue  # the same claim again (quoted in a contradiction, repeated)
+        seen.add(text)
+        score = q.match(said(all_units[i].text))
+        if score > 0:
+            bisect.insort(found, (-score, warn, i))
+            del found[k:]
+    return [all_units[i] for _, _, i in found]
+
+
+def said(text: str) -> str:
+    """What a unit says, without its list marker, the citations after it, or the source
+    a contradiction callout names: a claim on the page "Why decode is memory-bound" does
+    not match that question by citing the page."""
+    text = _MARKER.sub("", text.replace("\n> ", " ").replace("\n", " ")).strip()
+    disputed = _DISPUTED.match(text)
+    if disputed:
+        return disputed.group(1)
+    m = _CITES.search(text)
+    return text[: m.start()] if m else text
+
+
+def _least_chars(all_units: list[Unit]) -> int:
+    """A lower bound of the length of the page as rendered (each unit and a newline)."""
+    return sum(len(u.text) + 1 for u in all_units)
+
+
 def skim(
     title: str, type_: str, all_units: list[Unit], q: Question, cap: int, best: int = SKIM_UNITS
 ) -> View:
     """The page when it is short, else its lead, its link lines and its `best` units
-    that match the question, within `cap` tokens: what a reader's eye takes in."""
-    whole = View(title, type_, tuple(all_units))
-    if whole.tokens <= min(cap, SHORT_PAGE):
-        return whole
-    lead = [u for u in all_units[:4] if u.heading in ("", all_units[0].heading)]
+    that match the question, within `cap` tokens: what a reader's eye takes in. Its cost
+    and its work are bounded by `best` and `cap`, not by the length of the page."""
+    if _least_chars(all_units) <= 4 * min(cap, SHORT_PAGE):  # else not worth rendering
+        whole = View(title, type_, tuple(all_units))
+        if whole.tokens <= min(cap, SHORT_PAGE):
+            return whole
+    if not all_units:
+        return View(title, type_, ())
+    warned = _warned(all_units)
+    lead = _lead(all_units, warned)
     links = [u for u in all_units if u.heading.casefold() in _LINK_LINE][:2]
-    scored = sorted(((q.match(u.text), u.index) for u in all_units), key=lambda s: (-s[0], s[1]))
     chosen = {u.index for u in lead + links}
     used = View(title, type_, tuple(lead + links)).tokens
-    for score, i in scored[:best]:
-        if score <= 0:
-            break
-        cost = estimate_tokens(all_units[i].text) + 4
-        if used + cost > cap:
-            continue
-        chosen.add(i)
-        used += cost
+    for u in _best(all_units, q, chosen, warned, best):
+        cost = estimate_tokens(u.text) + 4
+        if used + cost <= cap:
+            chosen.add(u.index)
+            used += cost
     return View(title, type_, tuple(u for u in all_units if u.index in chosen))
 
 

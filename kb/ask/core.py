@@ -2,9 +2,10 @@
 
 The steps: shortlist pages from the index (kb.ask.navigate), read and compact them into
 notes (extractive path) or let the model read them through tools (kb.ask.llm), check
-every citation of the draft (kb.ask.cite), then record the question in log.md and the
-ledger, and with `save` file the answer back as a page (kb.ask.save). An answer left
-with no valid citation is not an answer: it becomes "the wiki does not cover this".
+every citation of the draft (kb.ask.cite), then record the question in log.md
+(kb.ask.logbook) and the ledger, and with `save` file the answer back as a page
+(kb.ask.save). An answer left with no valid citation is not an answer: it becomes "the
+wiki does not cover this".
 
     python -c "from kb.ask import ask; from kb.config import load; from pathlib import Path; \
                print(ask(load(Path('.')), 'why is decode memory-bound?').text)"
@@ -16,18 +17,15 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kb import lock
-from kb.ask import cite, extractive, llm
+from kb.ask import cite, extractive, llm, logbook
 from kb.ask.navigate import SAVED_ANSWER, Index, Reader, explore, shortlist
-from kb.ask.save import save as file_back
 from kb.ask.terms import Question
 from kb.config import Config
 from kb.editors import ExtractiveEditor
 from kb.editors.base import Editor
-from kb.pages import LOG_HEADER, log_entry
+from kb.pages import log_entry
 from kb.providers.base import Prices, Provider, estimate_tokens
 from kb.state import State
-from kb.wiki.atomic import read_text, write_atomic
 
 NEAREST = 5  # pages offered when the wiki does not cover a question
 
@@ -58,30 +56,6 @@ class Answer:
 def _prices(cfg: Config) -> Prices:
     p = cfg.prices
     return Prices(p["input"], p["output"], p.get("cache_read", 0.0), p.get("cache_write", 0.0))
-
-
-def _log(state: State, cfg: Config, entry: str) -> None:
-    """Queue the entry and append the queue to log.md now, unless a build holds the
-    vault's lock: then that build (or the next) flushes it. Mirrors
-    kb.render.Renderer.flush_log without a Renderer, whose setup reads every contradiction."""
-    with state.transaction():
-        state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
-    try:
-        with lock.hold(cfg.state_dir, "kb ask", timeout=0):
-            _flush(state, cfg)
-    except lock.LockHeld:
-        pass
-
-
-def _flush(state: State, cfg: Config) -> None:
-    pending = state.pending_log()
-    if not pending:
-        return
-    path = cfg.wiki_dir / "log.md"
-    current = read_text(path) or LOG_HEADER
-    write_atomic(path, current.rstrip("\n") + "\n\n" + "\n".join(e for _, e in pending))
-    with state.transaction():
-        state.clear_log(pending[-1][0])
 
 
 def _draft(cfg, state, reader, short, q, provider, on_text, nearest):
@@ -140,10 +114,12 @@ def ask(
         answer.pages_read, answer.tokens, answer.cost = list(reader.read), tokens, price
         details = {"read": answer.pages_read}
         if not save:
-            _log(state, cfg, log_entry(today, "ask", q.text, details))
+            logbook.record(state, cfg, log_entry(today, "ask", q.text, details))
     finally:
         state.close()
-    if save:
+    if save:  # imported here: filing back needs the build machinery, asking does not
+        from kb.ask.save import save as file_back
+
         answer.saved = file_back(cfg, answer, editor or ExtractiveEditor(), today, details)
     answer.seconds = round(time.perf_counter() - start, 3)
     return answer

@@ -7,14 +7,16 @@ by title, alias and summary match (a saved answer to the same question comes fir
 `Reader` opens pages for both answer paths, charging every token it returns against
 `--budget-tokens`. `explore` is the model-free navigator: a best-first walk from the
 shortlist along links (Related pages, and citations into the exact source paragraph),
-compacting each read into notes, until the notes answer the question, the links left
-look irrelevant, or the budget is spent.
+compacting each read into notes, until the notes answer the question, the last reads
+added nothing (sooner once a note answers it), the links left look irrelevant, or the
+budget is spent. A page's text is read from disk once per question (`Index.body`).
 
     python -m kb.ask.navigate WIKI_ROOT "why is decode memory-bound?"
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 import sys
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from kb.ask import compact
 from kb.ask.compact import Note, Unit, View
+from kb.ask.extractive import COVERED
 from kb.ask.terms import Question, phrase_keys
 from kb.pages import FOLDERS
 from kb.providers.base import estimate_tokens
@@ -36,6 +39,7 @@ MAX_VIEWS = 10  # pages or passages opened per question by the extractive naviga
 MIN_PRIORITY = 0.3  # links that match less of the question than this are not followed
 SEEDS = 2  # shortlist entries always opened, so a near miss is judged on its text
 PATIENCE = 3  # reads in a row that add no better note end the walk
+PATIENCE_ANSWERED = 2  # the same, once a note answers the question: stop sooner
 ENOUGH = 5  # strong notes (most of the question's weight) that answer a question
 
 
@@ -75,7 +79,19 @@ class Index:
             "SELECT key, title, type, path, summary, n_sources FROM pages WHERE type!='special'"
         ).fetchall()
         self.entries = {r[0]: Entry(r[0], r[1], r[2], r[3], r[4] or "", r[5] or 0) for r in rows}
-        self._files: dict[str, tuple[str, str]] | None = None
+        self._files: dict[str, dict[str, tuple[str, str]]] = {}
+        self._bodies: dict[str, str | None] = {}
+
+    def body(self, entry: Entry) -> str | None:
+        """The page's text after its frontmatter, read once per question (the Reader and
+        the citation check share it), or None when the file is missing or outside wiki/."""
+        if entry.key not in self._bodies:
+            path = (self.wiki / entry.path).resolve()
+            text = None
+            if path.is_relative_to(self.wiki.resolve()) and path.is_file():
+                text = compact.body(path.read_text(encoding="utf-8"))
+            self._bodies[entry.key] = text
+        return self._bodies[entry.key]
 
     def get(self, title: str) -> Entry | None:
         """The page titled `title` (case-insensitively), from the index or, for a page a
@@ -84,15 +100,23 @@ class Index:
         entry = self.entries.get(key)
         if entry or not title or safe_title(title) != title:
             return entry
-        if self._files is None:  # names only, of wiki/ and kb's folders; read once
-            self._files = {}
-            for folder in ("", *FOLDERS.values()):
-                if (self.wiki / folder).is_dir():
-                    for path in sorted((self.wiki / folder).glob("*.md")):
-                        rel = path.relative_to(self.wiki).as_posix()
-                        self._files.setdefault(fold(path.stem), (path.stem, rel))
-        found = self._files.get(key)
-        return Entry(key, found[0], "note", found[1], "") if found else None
+        for folder in ("", *FOLDERS.values()):  # wiki/ first: contradictions, log, notes
+            found = self._names(folder).get(key)
+            if found:
+                return Entry(key, found[0], "note", found[1], "")
+        return None
+
+    def _names(self, folder: str) -> dict[str, tuple[str, str]]:
+        """fold(name) -> (name, path) of the pages in one folder, listed once, and only
+        when a lookup gets that far (kb's folders hold thousands of files)."""
+        if folder not in self._files:
+            names: dict[str, tuple[str, str]] = {}
+            if (self.wiki / folder).is_dir():
+                for path in sorted((self.wiki / folder).glob("*.md")):
+                    rel = path.relative_to(self.wiki).as_posix()
+                    names.setdefault(fold(path.stem), (path.stem, rel))
+            self._files[folder] = names
+        return self._files[folder]
 
     def aliased(self, keys: list[str]) -> dict[str, str]:
         """alias key -> page key, for these keys only."""
@@ -106,9 +130,49 @@ class Index:
 
 
 def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
-    """The index entries that best match the question, best first (weights `q` too)."""
+    """The index entries that best match the question, best first (weights `q` too).
+    Score: how much of the question a page's title (or an alias of it) holds, plus half
+    what its summary holds. Stemming thousands of titles and summaries was most of the
+    cost on a large wiki, so each score is first bounded by substring tests (a question
+    stem is a prefix of the word it matches) and made exact only while the entry could
+    still make the list."""
     texts = {k: f"{e.title} {e.summary}".casefold() for k, e in index.entries.items()}
     q.weigh(texts.values())
+    by_alias = _by_alias(index, q)
+    weights, total = [(t, q.weight(t)) for t in q.terms], q.total
+
+    def share(text: str) -> float:  # at least q.match(text): substrings, no stemming
+        low = text.lower().replace("’", "'")
+        return sum(w for t, w in weights if t in low) / total
+
+    scored, bounded = [], []
+    for key, text in texts.items():
+        alias = by_alias.get(key, 0.0)
+        if not alias and not any(t in text for t, _ in weights):
+            continue  # cheap test first: most of a large wiki shares no word with it
+        e = index.entries[key]
+        if e.type == "answer" and same_question(e.summary, q.text):
+            scored.append(Candidate(e, SAVED_ANSWER))
+            continue
+        upper = max(share(e.title), alias) + 0.5 * share(e.summary)
+        if upper > 0:
+            bounded.append((-upper, key))
+    bounded.sort()
+    best: list[float] = sorted(-c.score for c in scored)  # negated scores, ascending
+    for neg_upper, key in bounded:
+        if len(best) >= limit and -neg_upper < -best[limit - 1]:
+            break  # no entry left can reach the list
+        e = index.entries[key]
+        score = max(q.match(e.title), by_alias.get(key, 0.0)) + 0.5 * q.match(e.summary)
+        if score > 0:
+            scored.append(Candidate(e, score))
+            bisect.insort(best, -score)
+    scored.sort(key=lambda c: (-c.score, -c.entry.n_sources, c.entry.title.casefold()))
+    return scored[:limit]
+
+
+def _by_alias(index: Index, q: Question) -> dict[str, float]:
+    """page key -> how much of the question its best-matching alias (or title) holds."""
     phrases = phrase_keys(q.text)
     by_alias: dict[str, float] = {}
     for phrase, key in index.aliased(phrases).items():
@@ -116,21 +180,7 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     for phrase in phrases:  # a title is an alias of its own page
         if phrase in index.entries:
             by_alias[phrase] = max(by_alias.get(phrase, 0.0), q.match(phrase))
-    scored = []
-    for key, text in texts.items():
-        alias = by_alias.get(key, 0.0)
-        if not alias and not any(t in text for t in q.terms):
-            continue  # cheap test first: most of a large wiki shares no word with it
-        e = index.entries[key]
-        if e.type == "answer" and same_question(e.summary, q.text):
-            scored.append(Candidate(e, SAVED_ANSWER))
-            continue
-        title = max(q.match(e.title), alias)
-        score = title + 0.5 * q.match(e.summary)
-        if score > 0:
-            scored.append(Candidate(e, score))
-    scored.sort(key=lambda c: (-c.score, -c.entry.n_sources, c.entry.title.casefold()))
-    return scored[:limit]
+    return by_alias
 
 
 @dataclass
@@ -157,11 +207,10 @@ class Reader:
         if entry is None or entry.type == "special":
             return None
         if entry.key not in self._parsed:
-            path = (self.index.wiki / entry.path).resolve()
-            if not path.is_relative_to(self.index.wiki.resolve()) or not path.is_file():
+            body = self.index.body(entry)
+            if body is None:
                 return None
-            _meta, units = compact.parse(path.read_text(encoding="utf-8"))
-            self._parsed[entry.key] = (entry, units)
+            self._parsed[entry.key] = (entry, compact.units(body))
         return self._parsed[entry.key]
 
     def open(self, title: str, anchor: str | None = None) -> View | None:
@@ -171,7 +220,7 @@ class Reader:
         if found is None:
             return None
         entry, units = found
-        cap = min(max(self.budget // 4, 400), self.remaining)
+        cap = min(compact.SKIM_TOKENS, max(self.budget // 4, 400), self.remaining)
         if anchor:
             view = compact.around(entry.title, entry.type, units, anchor)
             if not view.units:
@@ -241,7 +290,7 @@ def explore(reader: Reader, candidates: list[Candidate]) -> list[Note]:
         progress = (strong(notes, q), max((q.coverage(n.stems) for n in notes), default=0.0))
         idle = 0 if progress > last else idle + 1
         last = max(progress, last)
-        if idle >= PATIENCE:
+        if idle >= (PATIENCE if last[1] < COVERED else PATIENCE_ANSWERED):
             break  # the last few reads taught nothing new: more of the same will not either
         _follow(heap, view, q, reader.index)
     return notes

@@ -5,10 +5,12 @@ Terms are stemmed content words (stop words dropped, hyphenated words split), so
 are inverse document frequencies over the index (page titles and summaries), which the
 navigator loads anyway; a term the wiki never mentions gets the largest weight, which is
 what makes "the capital of Peru" come out as not covered rather than as a half-match on
-"capital". Phrase keys are the question's 1-4 word spans folded like page aliases
-(kb.wiki.names.concept_key), to look pages up in the alias registry.
+"capital". A relation question ("How does prefill relate to decode?") has two sides, and
+a sentence that names only one of them covers at most half of it. Phrase keys are the
+question's 1-4 word spans folded like page aliases (kb.wiki.names.concept_key), to look
+pages up in the alias registry.
 
-    python -m kb.ask.terms "Why is decode memory-bound?"
+    python -m kb.ask.terms "How does prefill relate to decode?"
 """
 
 from __future__ import annotations
@@ -22,8 +24,22 @@ from dataclasses import dataclass, field
 from kb.editors.text import GENERIC, STOPWORDS, stem, words
 from kb.wiki.names import concept_key
 
-# Question words that carry no content ("what is", "how does ... work", "explain").
-_ASKING = frozenset("explain describe tell define definition mean meaning work".split())
+# Question words that carry no content ("what is", "how does ... work", "explain"), and
+# the words that ask how two things relate: no page says "relate", so as a term it made
+# every such question look uncovered, however plainly the wiki linked the two.
+_ASKING = frozenset(
+    "explain describe tell define definition mean meaning work relate related relation"
+    " relationship compare comparison differ difference connect connection".split()
+)
+# "How does A relate to B?", "the difference between A and B": the two sides, each of
+# which an answer sentence must name (ONE_SIDE scales down a sentence that names one).
+_RELATION = re.compile(
+    r"\bhow (?:does|do|is|are|did) (?P<a>.+?) (?:relate|connect|compare|differ)\w* "
+    r"(?:to|with|from|against) (?P<b>.+?)\W*$"
+    r"|\b(?:relation(?:ship)?|difference|connection)s? between (?P<c>.+?) and (?P<d>.+?)\W*$",
+    re.I,
+)
+ONE_SIDE = 0.5
 GENERIC_WEIGHT = 0.3  # "long", "take", "read": common in any text, weak evidence of a topic
 
 
@@ -66,13 +82,21 @@ class Question:
     text: str
     terms: tuple[str, ...]  # distinct content stems
     weights: dict[str, float] = field(default_factory=dict)  # term -> idf
+    sides: tuple[frozenset[str], ...] = ()  # of a relation question: each side's terms
 
     @classmethod
     def parse(cls, text: str) -> Question:
-        terms = [t for t in stems(text) if t not in {norm(a) for a in _ASKING}]
+        asking = {norm(a) for a in _ASKING}
+        terms = [t for t in stems(text) if t not in asking]
         if not terms:  # "What is it?": keep whatever words there are
             terms = [norm(w.lower()) for w in words(text)]
-        return cls(text.strip(), tuple(dict.fromkeys(terms)))
+        sides: tuple[frozenset[str], ...] = ()
+        m = _RELATION.search(text)
+        if m:
+            parts = (m["a"], m["b"]) if m["a"] else (m["c"], m["d"])
+            sides = tuple(frozenset(stems(p)) - asking for p in parts)
+            sides = sides if all(sides) else ()
+        return cls(text.strip(), tuple(dict.fromkeys(terms)), sides=sides)
 
     def weigh(self, docs: Iterable[str]) -> None:
         """Set each term's idf from `docs` (lower-cased texts), by a cheap substring test."""
@@ -91,9 +115,13 @@ class Question:
         return sum(self.weight(t) for t in self.terms) or 1.0
 
     def coverage(self, found: Iterable[str]) -> float:
-        """The weighted share of the question's terms among `found` stems, 0..1."""
+        """The weighted share of the question's terms among `found` stems, 0..1; of a
+        relation question, scaled by ONE_SIDE unless both sides are named."""
         present = set(found)
-        return sum(self.weight(t) for t in self.terms if t in present) / self.total
+        share = sum(self.weight(t) for t in self.terms if t in present) / self.total
+        if self.sides and not all(present & side for side in self.sides):
+            share *= ONE_SIDE
+        return share
 
     def match(self, text: str) -> float:
         return self.coverage(stems(text))
@@ -101,4 +129,4 @@ class Question:
 
 if __name__ == "__main__":
     q = Question.parse(sys.argv[1])
-    print(q.terms, phrase_keys(q.text))
+    print(q.terms, q.sides, phrase_keys(q.text))

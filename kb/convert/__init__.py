@@ -7,18 +7,22 @@ content says otherwise (sniff.py: a zip named .txt, HTML named .md, a transcript
 .txt) and by extension otherwise, keeps library warnings off the terminal, and turns any
 unexpected exception into a ConversionError so no file can crash a build.
 
+Converter modules are imported on first use: the HTML, EPUB and PDF ones pull in
+trafilatura, lxml, bs4 and pypdf (a quarter of a second), which a command that never
+converts a file (`kb ask`, `kb status`) should not pay for at start-up.
+
     python -c "from pathlib import Path; from kb.convert import convert; \
                print(convert(Path('raw/example.md')).title)"
 """
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.convert import epub, html, markdown, pdf, sniff, transcript, transcript_text
 from kb.document import ConversionError, Document
 
 
@@ -33,28 +37,42 @@ class Limits:
 
 Converter = Callable[[Path, Limits], Document]
 
+
+def _lazy(module: str, name: str = "convert") -> Converter:
+    """The converter `kb.convert.<module>.<name>`, its module imported on the first call."""
+
+    def converter(path: Path, limits: Limits) -> Document:
+        return getattr(importlib.import_module(f"kb.convert.{module}"), name)(path, limits)
+
+    converter.__name__ = converter.__qualname__ = f"{module}.{name}"
+    return converter
+
+
+_markdown, _html, _epub, _pdf = _lazy("markdown"), _lazy("html"), _lazy("epub"), _lazy("pdf")
+_vtt, _srt = _lazy("transcript", "convert_vtt"), _lazy("transcript", "convert_srt")
+
 # Extension -> converter. Add a format by adding a module and a line here.
 CONVERTERS: dict[str, Converter] = {
-    ".md": markdown.convert,
-    ".markdown": markdown.convert,
-    ".txt": markdown.convert,
-    ".html": html.convert,
-    ".htm": html.convert,
-    ".xhtml": html.convert,
-    ".epub": epub.convert,
-    ".pdf": pdf.convert,
-    ".vtt": transcript.convert_vtt,
-    ".srt": transcript.convert_srt,
+    ".md": _markdown,
+    ".markdown": _markdown,
+    ".txt": _markdown,
+    ".html": _html,
+    ".htm": _html,
+    ".xhtml": _html,
+    ".epub": _epub,
+    ".pdf": _pdf,
+    ".vtt": _vtt,
+    ".srt": _srt,
 }
 
 # What sniff.detect() found in the content -> converter (overrides the extension).
 BY_CONTENT: dict[str, Converter] = {
-    "pdf": pdf.convert,
-    "epub": epub.convert,
-    "html": html.convert,
-    "vtt": transcript.convert_vtt,
-    "srt": transcript.convert_srt,
-    "transcript": transcript_text.convert,
+    "pdf": _pdf,
+    "epub": _epub,
+    "html": _html,
+    "vtt": _vtt,
+    "srt": _srt,
+    "transcript": _lazy("transcript_text"),
 }
 
 
@@ -64,6 +82,8 @@ def supported(path: Path) -> bool:
 
 def convert(path: Path, limits: Limits | None = None) -> Document:
     """Convert one raw file, or raise ConversionError naming the reason."""
+    from kb.convert import sniff  # here, not at the top: see the module's docstring
+
     limits = limits or Limits()
     if path.suffix.lower() not in CONVERTERS:
         raise ConversionError(
