@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from kb import lock, render
-from kb.contradictions import QuantityIndex
+from kb import evidence, lock, render
+from kb.adopt import adopt
 from kb.convert import Limits, convert
 from kb.document import ConversionError, Document
 from kb.editors.base import (
@@ -30,7 +30,6 @@ from kb.editors.base import (
     PageInfo,
     Topic,
     dumps,
-    quantity_from,
 )
 from kb.editors.extractive import ExtractiveEditor
 from kb.pages import FOLDERS, log_entry, sanitize
@@ -41,7 +40,6 @@ from kb.state import State
 from kb.wiki import vault
 from kb.wiki.atomic import write_atomic
 from kb.wiki.names import concept_key, fold, safe_title, unique_title
-from kb.wiki.page import Page
 
 
 @dataclass
@@ -229,7 +227,7 @@ class Builder:
             )
             for key in old_pages:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
-            self._drop_contradictions(db, rel)
+            evidence.drop(self.state, rel)
             db.execute("UPDATE sources SET contra_pending=1 WHERE path=?", (rel,))
             entry = log_entry(
                 self.today,
@@ -258,46 +256,6 @@ class Builder:
             data = old
         db.execute("INSERT OR REPLACE INTO contributions VALUES (?, ?, ?)", (rel, key, dumps(data)))
 
-    def _drop_contradictions(self, db, rel: str) -> None:
-        """Forget this source's contradiction candidates; their pages must be rewritten."""
-        rows = db.execute(
-            "SELECT pages FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel)
-        ).fetchall()
-        for (pages,) in rows:
-            db.executemany(
-                "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in json.loads(pages)]
-            )
-        db.execute("DELETE FROM contradictions WHERE a_source=? OR b_source=?", (rel, rel))
-
-    def find_contradictions(self) -> None:
-        """Compare the numbers of every source ingested since the last pass with all others
-        of the same unit, through an inverted index (one pass, not one scan per source)."""
-        db = self.state.db
-        pending = [r[0] for r in db.execute("SELECT path FROM sources WHERE contra_pending=1")]
-        if not pending:
-            return
-        mine = [
-            (s, quantity_from(json.loads(p)))
-            for s, p in db.execute(
-                "SELECT source, payload FROM quantities WHERE source IN (SELECT path FROM sources"
-                " WHERE contra_pending=1)"
-            )
-        ]
-        index = QuantityIndex()
-        for unit in sorted({q.unit for _, q in mine}):
-            index.add_all((s, quantity_from(p)) for s, p in self.state.quantities(unit))
-        with self.state.transaction():
-            for c in index.contradictions(mine):
-                if db.execute("SELECT 1 FROM contradictions WHERE id=?", (c.id,)).fetchone():
-                    continue
-                pages = render.contradiction_pages(self.state, c)
-                db.execute(
-                    "INSERT INTO contradictions VALUES (?, ?, ?, ?, ?)",
-                    (c.id, c.a_source, c.b_source, dumps(c), json.dumps(pages)),
-                )
-                db.executemany("UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in pages])
-            db.execute("UPDATE sources SET contra_pending=0 WHERE contra_pending=1")
-
     def fail(self, rel: str, sha: str, size: int, mtime: int, reason: str) -> None:
         """Record a source that could not be read; its earlier contributions stay."""
         with self.state.transaction():
@@ -320,7 +278,7 @@ class Builder:
             for key in self.state.source_pages(rel):
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             db.execute("DELETE FROM quantities WHERE source=?", (rel,))
-            self._drop_contradictions(db, rel)
+            evidence.drop(self.state, rel)
             db.execute("DELETE FROM contributions WHERE source=?", (rel,))
             db.execute("DELETE FROM sources WHERE path=?", (rel,))
             title = (row["title"] if row else None) or rel
@@ -329,44 +287,6 @@ class Builder:
         self.report.retracted.append(rel)
 
     # -- the run -----------------------------------------------------------------------
-
-    def bootstrap(self) -> None:
-        """Empty state beside an existing wiki (a deleted .kb/): adopt kb's pages, their
-        titles, aliases and dates from their frontmatter, so the rebuild writes the same
-        files. Source and topic pages are re-derived (dirty); answers are kept as they are."""
-        db = self.state.db
-        with self.state.transaction():
-            for key, rel in self.files.items():
-                if rel.suffix != ".md" or rel.parts[0] == "index":
-                    continue
-                meta = Page.parse((self.cfg.wiki_dir / rel).read_text(encoding="utf-8")).meta
-                type_ = meta.get("type")
-                if type_ not in FOLDERS:
-                    continue
-                db.execute(
-                    "INSERT OR IGNORE INTO pages (key, title, type, path, created, updated,"
-                    " summary, dirty) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        key,
-                        rel.stem,
-                        type_,
-                        rel.as_posix(),
-                        meta.get("created"),
-                        meta.get("updated"),
-                        meta.get("question", ""),
-                        int(type_ != "answer"),
-                    ),
-                )
-                if type_ in ("concept", "entity"):
-                    for alias in [rel.stem, *(meta.get("aliases") or [])]:
-                        db.execute(
-                            "INSERT OR IGNORE INTO aliases VALUES (?, ?)",
-                            (concept_key(str(alias)), key),
-                        )
-                raw = str(meta.get("raw") or "")
-                prefix = f"{self.cfg.raw}/"
-                if type_ == "source" and raw.startswith(prefix):
-                    self.adopted[raw[len(prefix) :]] = (rel.stem, str(meta.get("sha256") or ""))
 
     def source_title(self, rel: str, doc: Document) -> str:
         row = self.state.source(rel)
@@ -398,7 +318,7 @@ class Builder:
     def run(self, dry_run: bool = False) -> Report:
         start = self.clock()
         if self.state.is_empty() and self.files and not dry_run:
-            self.bootstrap()
+            self.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
         found = scan(self.cfg.raw_dir, self.state)
         self.report.skipped = len(found.unchanged)
         if dry_run:
@@ -420,7 +340,7 @@ class Builder:
             self._build_one(rel, sha, size, mtime)
             self.progress.advance(rel)
         self.progress.done()
-        self.find_contradictions()
+        evidence.find_pending(self.state)
         self.editor.meter = self.spend.meter("")
         render.finish(self)
         self.report.seconds = self.clock() - start

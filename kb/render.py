@@ -15,15 +15,14 @@ from collections import Counter
 from pathlib import Path
 
 from kb import contradictions as contra
+from kb import evidence
 from kb.document import Block, Document, Section
 from kb.editors.base import (
-    Claim,
     EditorError,
     PageBrief,
     PageDraft,
     SourceNote,
     claim_from,
-    dumps,
     topic_from,
 )
 from kb.editors.extractive import ExtractiveEditor
@@ -44,43 +43,6 @@ def doc_from(d: dict) -> Document:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def contradiction_pages(state, c: contra.Contradiction) -> list[str]:
-    """Pages that show a contradiction: both source pages and the topic pages both
-    sources contribute to whose name appears in either quote."""
-    db = state.db
-    keys = set()
-    for src in (c.a_source, c.b_source):
-        row = state.source(src)
-        if row and row["title"]:
-            keys.add(fold(row["title"]))
-    shared = db.execute(
-        "SELECT page_key FROM contributions WHERE source=? INTERSECT "
-        "SELECT page_key FROM contributions WHERE source=?",
-        (c.a_source, c.b_source),
-    ).fetchall()
-    quotes = (c.a.quote + " " + c.b.quote).casefold()
-    for (key,) in shared:
-        page = state.page(key)
-        if page and page["type"] != "source" and page["title"].casefold() in quotes:
-            keys.add(key)
-    return sorted(keys)
-
-
-def quote_found(state, source: str, claim: Claim) -> bool:
-    """A contradiction is kept only if its quote is verbatim in the cited block."""
-    row = state.source(source)
-    if not row or not row["title"]:
-        return False
-    contrib = dict(state.contributions(fold(row["title"]))).get(source)
-    if not contrib:
-        return False
-    for section in contrib["doc"]["sections"]:
-        for block in section["blocks"]:
-            if block["anchor"] == claim.anchor and claim.quote in block["text"]:
-                return True
-    return False
 
 
 class Renderer:
@@ -150,31 +112,7 @@ class Renderer:
         return gone
 
     def record_conflicts(self) -> bool:
-        """Keep the editor's conflicts whose quotes are verbatim in their cited blocks."""
-        added = False
-        with self.state.transaction():
-            for f in self.conflicts:
-                a_src, b_src = self.paths.get(f.a_source), self.paths.get(f.b_source)
-                if not (a_src and b_src and a_src != b_src):
-                    continue
-                if not (
-                    quote_found(self.state, a_src, f.a) and quote_found(self.state, b_src, f.b)
-                ):
-                    continue  # a quote the source does not contain is not evidence
-                c = contra.Contradiction(contra.make_id(f.a, f.b), f.what, a_src, f.a, b_src, f.b)
-                if self.state.db.execute(
-                    "SELECT 1 FROM contradictions WHERE id=?", (c.id,)
-                ).fetchone():
-                    continue
-                pages = contradiction_pages(self.state, c)
-                self.state.db.execute(
-                    "INSERT INTO contradictions VALUES (?, ?, ?, ?, ?)",
-                    (c.id, a_src, b_src, dumps(c), json.dumps(pages)),
-                )
-                self.state.db.executemany(
-                    "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in pages]
-                )
-                added = True
+        added = evidence.record_conflicts(self.state, self.conflicts, self.paths)
         self.conflicts = []
         return added
 
