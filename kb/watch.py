@@ -1,0 +1,270 @@
+"""`kb watch`: keep wiki/ current while files are dropped into raw/.
+
+On start the observer is started, then one build reconciles raw/ with the state (anything
+added, changed or deleted while kb was not running). After that watchdog reports created,
+modified, moved, deleted and closed files under raw/ only (never wiki/: kb's own writes
+cannot feed back). Each path has its own debounce timer; once it has been quiet that long
+the file must look the same (size, mtime) on two checks `settle` seconds apart. A
+close-after-write event skips the quiet period, not the checks. A build ingests every
+changed file in raw/, so it runs only when every file that differs from the state has
+settled, including files no event named yet: a half-copied file is never read, and one
+still being written holds the build back until it is complete. Temporary and hidden files
+are ignored (kb.build.is_ignored); a move onto a name (an editor's atomic save) is a
+change of that name. A source that fails is reported and retried when its file changes.
+
+`Watcher.run(stop)` yields `Event` records; the CLI prints them (a line each, or JSON
+lines) and tests collect them from a thread, stopping it by setting `stop`.
+
+    python -m kb.watch VAULT      # extractive editor, JSON lines on stdout, Ctrl-C stops
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from kb import lock
+from kb.build import Report, build, is_ignored, raw_files
+from kb.editors.base import Editor
+from kb.state import State
+
+TICK = 0.2  # the longest the loop sleeps before looking at `stop` again
+_UNSEEN = object()  # a pending path not stat-ed yet
+_META = frozenset({"modified", "attrib"})  # events that may only touch metadata
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing the watcher did or saw, for a console line or a JSON line."""
+
+    kind: str  # watching reconcile seen ingested failed retracted built waiting error stopped
+    path: str = ""  # relative to the vault root, e.g. raw/paper.pdf
+    message: str = ""
+    at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def line(self) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.at))
+        return " ".join(p for p in (stamp, f"{self.kind:<9}", self.path, self.message) if p)
+
+
+@dataclass
+class _Pending:
+    due: float  # when to look at the file next
+    seen: object = _UNSEEN  # (size, mtime_ns) at the last look; None when absent
+    settled: bool = False
+    closed: tuple[int, int] | None = None  # (size, mtime_ns) when the writer closed it
+
+
+class _Handler(FileSystemEventHandler):
+    """Watchdog thread -> the watcher's queue: (event type, path, is a directory)."""
+
+    SKIP = frozenset({"opened", "closed_no_write"})
+
+    def __init__(self, inbox: queue.Queue) -> None:
+        self.inbox = inbox
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in self.SKIP or (event.is_directory and event.event_type == "modified"):
+            return  # a folder's mtime moves with its files; their own events cover it
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            if path:
+                self.inbox.put((event.event_type, os.fsdecode(path), event.is_directory))
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+class Watcher:
+    """Watch one vault's raw/ and build when what changed has settled."""
+
+    def __init__(
+        self,
+        cfg,
+        editor: Editor,
+        debounce: float | None = None,
+        poll: bool | None = None,
+        today: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cfg, self.editor, self.today, self.clock = cfg, editor, today, clock
+        self.debounce = cfg.debounce_seconds if debounce is None else debounce
+        self.settle = max(self.debounce / 2, 0.05)
+        self.poll = cfg.poll if poll is None else poll
+        self.raw = cfg.raw_dir.resolve()
+        self.inbox: queue.Queue = queue.Queue()
+        self.pending: dict[str, _Pending] = {}
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> Iterator[Event]:
+        """Reconcile, then watch until `stop` is set; yields what happens as it happens."""
+        observer = PollingObserver(timeout=self.settle) if self.poll else Observer()
+        observer.schedule(_Handler(self.inbox), str(self.raw), recursive=True)
+        observer.start()  # before reconciling, so nothing dropped meanwhile is missed
+        try:
+            how = "polling" if self.poll else "watching"
+            yield Event("watching", self.cfg.raw, f"{how}, debounce {self.debounce:g}s")
+            yield from self._reconcile(stop)
+            while not stop.is_set():
+                yield from self._take(self._timeout())
+                if self._ready():
+                    yield from self._build(stop)
+        finally:
+            observer.stop()
+            observer.join()
+        left = f"{len(self.pending)} unsettled change(s) left for the next start"
+        yield Event("stopped", "", left if self.pending else "")
+
+    def _reconcile(self, stop: threading.Event) -> Iterator[Event]:
+        """What changed while kb was not running settles like any drop (a copy may still
+        be under way); with nothing changed, build at once to finish interrupted work."""
+        changed = self._differs()
+        if not changed:
+            yield from self._build(stop)
+            return
+        self.pending = {rel: _Pending(self.clock()) for rel in sorted(changed)}
+        yield Event("reconcile", self.cfg.raw, f"{len(changed)} change(s) since the last build")
+
+    def _timeout(self) -> float:
+        dues = [p.due for p in self.pending.values() if not p.settled]
+        return max(0.0, min([TICK, *(d - self.clock() for d in dues)]))
+
+    def _take(self, timeout: float) -> Iterator[Event]:
+        """Wait up to `timeout` for file events, then look at every path that is due."""
+        items = []
+        try:
+            if timeout > 0:
+                items.append(self.inbox.get(timeout=timeout))
+            while True:
+                items.append(self.inbox.get_nowait())
+        except queue.Empty:
+            pass
+        for kind, path, _is_dir in items:
+            rel = self._relative(path)
+            if rel is None:
+                continue
+            old = self.pending.get(rel)
+            if kind == "closed":  # the writer is done: look now, confirm `settle` later
+                self.pending[rel] = _Pending(self.clock(), closed=_stat(self.raw / rel))
+            elif old and old.closed and kind in _META and _stat(self.raw / rel) == old.closed:
+                continue  # metadata only (a copy's chmod after the close): the close stands
+            else:
+                self.pending[rel] = _Pending(self.clock() + self.debounce)
+            if old is None:
+                yield Event("seen", f"{self.cfg.raw}/{rel}", kind)
+        now = self.clock()
+        for rel, p in self.pending.items():
+            if p.settled or now < p.due:
+                continue
+            now_seen = _stat(self.raw / rel)
+            p.settled = now_seen == p.seen
+            p.seen, p.due = now_seen, now + self.settle
+
+    def _relative(self, path: str) -> str | None:
+        """The path relative to raw/, or None for raw/ itself, outside it, or ignored."""
+        try:
+            rel = Path(path).resolve().relative_to(self.raw)
+        except ValueError:
+            return None
+        if not rel.parts or any(is_ignored(part) for part in rel.parts):
+            return None
+        return rel.as_posix()
+
+    def _ready(self) -> bool:
+        """All seen paths settled and nothing else differs from the state: time to build."""
+        if not self.pending or not all(p.settled for p in self.pending.values()):
+            return False
+        differs = self._differs()
+        extra = differs - set(self.pending)
+        for rel in extra:  # changed but no event yet (a polling lag): settle it first
+            self.pending[rel] = _Pending(self.clock())
+        if extra:
+            return False
+        if not differs:
+            self.pending.clear()  # touched but unchanged, or ignored by the build
+        return bool(differs)
+
+    def _differs(self) -> set[str]:
+        """raw/ files whose size or mtime differ from the state, and known ones now gone."""
+        state = State(self.cfg.state_dir / "state.db")
+        try:
+            known = {p: (r["size"], r["mtime_ns"]) for p, r in state.sources().items()}
+        finally:
+            state.close()
+        out = set()
+        for path in raw_files(self.raw):
+            rel = path.relative_to(self.raw).as_posix()
+            if known.pop(rel, None) != _stat(path):
+                out.add(rel)
+        return out | set(known)
+
+    # -- one build ----------------------------------------------------------------------
+
+    def _build(self, stop: threading.Event) -> Iterator[Event]:
+        """One build under the lock (as "kb watch"); waits, and says so, while it is held."""
+        announced = False
+        while True:
+            try:
+                with lock.hold(self.cfg.state_dir, "kb watch", timeout=0):
+                    report = build(self.cfg, self.editor, today=self.today)
+                break
+            except lock.LockHeld as exc:
+                if not announced:
+                    yield Event("waiting", "", f"for the lock held by {exc.holder}")
+                    announced = True
+                if stop.wait(TICK):
+                    return  # stopped before starting: the next start reconciles
+            except Exception as exc:  # one bad build must not end the watch
+                self.pending.clear()  # retried on the file's next event or the next start
+                yield Event("error", "", f"{type(exc).__name__}: {exc}")
+                return
+        self.pending.clear()
+        yield from self._report(report)
+
+    def _report(self, report: Report) -> Iterator[Event]:
+        raw = self.cfg.raw
+        for rel in report.retracted:
+            yield Event("retracted", f"{raw}/{rel}")
+        for rel in report.ingested:
+            yield Event("ingested", f"{raw}/{rel}")
+        for rel, reason in report.failed:
+            yield Event("failed", f"{raw}/{rel}", reason)
+        if report.ingested or report.retracted or report.failed or report.removed:
+            yield Event(
+                "built",
+                "",
+                f"pages: {len(report.created)} created, {len(report.updated)} updated, "
+                f"{len(report.removed)} removed · {report.seconds:.2f}s",
+            )
+
+
+if __name__ == "__main__":
+    import json
+
+    from kb.config import load
+    from kb.editors.extractive import ExtractiveEditor
+
+    halt = threading.Event()
+    try:
+        for ev in Watcher(load(Path(sys.argv[1])), ExtractiveEditor()).run(halt):
+            print(json.dumps(ev.to_dict()), flush=True)
+    except KeyboardInterrupt:
+        pass
