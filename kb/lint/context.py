@@ -10,19 +10,14 @@ none reads a file itself, which keeps `kb lint` on a 2,000-page wiki well under 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 import sqlite3
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import yaml
-
-from kb.wiki.links import Target, WikiLink, find_links, parse_inner, problem
+from kb.wiki.links import SIMPLE_LINK, Target, WikiLink, find_links, parse_inner, problem
 from kb.wiki.names import fold
 from kb.wiki.page import Page, anchors
 
@@ -130,7 +125,7 @@ class Context:
         """rel -> the Target of that very page (what `[[#^p3]]` on it lands on)."""
         out = {}
         for rel, page in self.pages.items():
-            heads, blocks = anchors_of(page.body)
+            heads, blocks = anchors(page.body)
             out[rel] = Target(page.stem, frozenset(heads), frozenset(blocks))
         return out
 
@@ -203,105 +198,10 @@ class Context:
         return Resolved(page, link, "anchor" if reason else "ok", reason or "", target)
 
 
-_GROUP_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_SIMPLE_LINK = re.compile(r"(!?)\[\[([^\n]+?)\]\]")
-
-
-def groups(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(0-based first line, lines) of the top-level blocks of markdown: a new group starts
-    at an unindented line after a blank one, outside a fence, so list items keep their
-    indented continuations and a fenced block stays whole."""
-    lines = text.split("\n")
-    start, fence, blank = 0, "", False
-    for i, line in enumerate(lines):
-        m = _GROUP_FENCE.match(line)
-        if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = ""
-            continue
-        if blank and line[:1] not in ("", " ", "\t") and i > start:
-            yield start, lines[start:i]
-            start = i
-        fence = m.group(1) if m else ""
-        blank = not line.strip()
-    yield start, lines[start:]
-
-
-def links_in(text: str, first_line: int = 1) -> list[WikiLink]:
-    """kb.wiki.links.find_links, fast on big pages: only blocks holding `[[` are parsed,
-    and a block with no code span, escape, HTML or indentation (nothing that could hide a
-    link) is read with a regex, which finds exactly what the markdown-it rule finds."""
-    out: list[WikiLink] = []
-    for start, lines in groups(text):
-        block = "\n".join(lines)
-        if "[[" not in block:
-            continue
-        bare = block.replace("\\|", "")  # a table's escaped pipe hides no link
-        simple = (
-            not any(c in bare for c in "`\\<")
-            and not any(x[:1] in (" ", "\t") for x in lines)
-            and not _GROUP_FENCE.match(lines[0])
-        )
-        if not simple:
-            out += find_links(block, first_line=first_line + start)
-            continue
-        n, last = first_line + start, 0
-        for m in _SIMPLE_LINK.finditer(block):  # one pass, counting lines as it goes
-            n, last = n + block.count("\n", last, m.start()), m.start()
-            out.append(parse_inner(m.group(2), bool(m.group(1)), n))
-    return out
-
-
-_HEADINGS = re.compile(r"^#{1,6}[^\S\n]+(.*?)[^\S\n]*#*[^\S\n]*$", re.M)
-_BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[^\S\n]*$", re.M)
-
-
-def anchors_of(body: str) -> tuple[set[str], set[str]]:
-    """kb.wiki.page.anchors, in two regex passes when there is no fenced code to skip."""
-    if "```" in body or "~~~" in body:
-        return anchors(body)
-    headings = set(_HEADINGS.findall(body))
-    if any("^" in h for h in headings):
-        return anchors(body)  # an id at the end of a heading is not a block id
-    blocks = {
-        m.group(1)
-        for m in _BLOCK_IDS.finditer(body)  # `^` is a literal to the regex engine: fast
-        if m.start() == 0 or body[m.start() - 1] in " \t\n"
-    }
-    return headings, blocks
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _plain(value: object) -> object:
-    """Dates as YYYY-MM-DD text, as kb.wiki.page.Page.parse gives them."""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return [_plain(v) for v in value] if isinstance(value, list) else value
-
-
-def page_of(text: str) -> Page:
-    """Page.parse with libyaml when it is there: the same result, several times faster on
-    the long `sources` lists of popular concept pages."""
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 3)
-        if end >= 0:
-            try:
-                meta = yaml.load(text[4:end], Loader=_LOADER) or {}
-            except yaml.YAMLError:
-                meta = None
-            if isinstance(meta, dict):
-                return Page({str(k): _plain(v) for k, v in meta.items()}, text[end + 5 :])
-    return Page.parse(text)
-
-
 def parse(rel: str, text: str) -> PageInfo:
-    page = page_of(text)
+    page = Page.parse(text)
     body_line = text[: len(text) - len(page.body)].count("\n") + 1
-    links = links_in(page.body, first_line=body_line)
+    links = find_links(page.body, first_line=body_line)
     meta_links = []
     sources = page.meta.get("sources") or []
     if sources:
@@ -311,7 +211,7 @@ def parse(rel: str, text: str) -> PageInfo:
             line = lines.get(str(value).strip(" '\""), 1)
             meta_links += [
                 parse_inner(m.group(2), bool(m.group(1)), line)
-                for m in _SIMPLE_LINK.finditer(str(value))
+                for m in SIMPLE_LINK.finditer(str(value))
             ]
     return PageInfo(rel, text, page.meta, page.body, body_line, links, meta_links)
 

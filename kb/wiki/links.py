@@ -11,8 +11,9 @@ case-insensitively, a bare alias does not resolve (write `[[Title|alias]]`), and
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -70,8 +71,8 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
-def find_links(text: str, first_line: int = 1) -> list[WikiLink]:
-    """Every wikilink in markdown text, in order, with its line number."""
+def _parse_links(text: str, first_line: int = 1) -> list[WikiLink]:
+    """Wikilinks found by a full markdown-it-py parse (so code is never a link)."""
     if "[[" not in text:
         return []
     links = []
@@ -84,6 +85,56 @@ def find_links(text: str, first_line: int = 1) -> list[WikiLink]:
                 offset = token.content[: child.meta["offset"]].count("\n")
                 links.append(parse_inner(child.meta["inner"], child.meta["embed"], base + offset))
     return links
+
+
+_GROUP_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+SIMPLE_LINK = re.compile(r"(!?)\[\[([^\n]+?)\]\]")
+
+
+def groups(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(0-based first line, lines) of the top-level blocks of markdown: a new group starts
+    at an unindented line after a blank one, outside a fence, so list items keep their
+    indented continuations and a fenced block stays whole."""
+    lines = text.split("\n")
+    start, fence, blank = 0, "", False
+    for i, line in enumerate(lines):
+        m = _GROUP_FENCE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if blank and line[:1] not in ("", " ", "\t") and i > start:
+            yield start, lines[start:i]
+            start = i
+        fence = m.group(1) if m else ""
+        blank = not line.strip()
+    yield start, lines[start:]
+
+
+def find_links(text: str, first_line: int = 1) -> list[WikiLink]:
+    """Every wikilink in markdown text, in order, with its line number. Only blocks holding
+    `[[` are looked at; a block with no code span, escape, HTML or indentation (nothing
+    that could hide a link) is read with a regex, which finds exactly what the markdown-it
+    rule finds; any other block goes through markdown-it-py."""
+    out: list[WikiLink] = []
+    for start, lines in groups(text):
+        block = "\n".join(lines)
+        if "[[" not in block:
+            continue
+        bare = block.replace("\\|", "")  # a table's escaped pipe hides no link
+        simple = (
+            not any(c in bare for c in "`\\<")
+            and not any(x[:1] in (" ", "\t") for x in lines)
+            and not _GROUP_FENCE.match(lines[0])
+        )
+        if not simple:
+            out += _parse_links(block, first_line=first_line + start)
+            continue
+        n, last = first_line + start, 0
+        for m in SIMPLE_LINK.finditer(block):  # one pass, counting lines as it goes
+            n, last = n + block.count("\n", last, m.start()), m.start()
+            out.append(parse_inner(m.group(2), bool(m.group(1)), n))
+    return out
 
 
 @dataclass(frozen=True)

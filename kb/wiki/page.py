@@ -40,6 +40,10 @@ _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
+# libyaml when present: the same result, several times faster on long `sources` lists.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -76,7 +80,7 @@ class Page:
                 end = len(text) - 4
             if end >= 0:
                 try:
-                    meta = yaml.safe_load(text[4:end]) or {}
+                    meta = yaml.load(text[4:end], Loader=_LOADER) or {}
                 except yaml.YAMLError:
                     meta = None
                 if isinstance(meta, dict):
@@ -109,7 +113,27 @@ def render_frontmatter(meta: dict) -> str:
     return f"---\n{text}---\n"
 
 
+_HEADINGS = re.compile(r"^#{1,6}[^\S\n]+(.*?)[^\S\n]*#*[^\S\n]*$", re.M)
+_BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[^\S\n]*$", re.M)
+
+
 def anchors(body: str) -> tuple[set[str], set[str]]:
+    """(heading texts, block ids) in a page body: two regex passes, or a line-by-line scan
+    when fenced code must be skipped."""
+    if "```" in body or "~~~" in body:
+        return _anchors_by_line(body)
+    headings = set(_HEADINGS.findall(body))
+    if any("^" in h for h in headings):
+        return _anchors_by_line(body)  # an id at the end of a heading is not a block id
+    blocks = {
+        m.group(1)
+        for m in _BLOCK_IDS.finditer(body)  # `^` is a literal to the regex engine: fast
+        if m.start() == 0 or body[m.start() - 1] in " \t\n"
+    }
+    return headings, blocks
+
+
+def _anchors_by_line(body: str) -> tuple[set[str], set[str]]:
     """(heading texts, block ids) present in a page body, ignoring fenced code."""
     headings: set[str] = set()
     blocks: set[str] = set()
