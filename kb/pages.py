@@ -100,9 +100,13 @@ class Callout:
     b: Claim
 
 
+MAX_CALLOUTS = 5  # per page; a page is for reading, contradictions.md has the full list
+
+
 def render_callouts(callouts: Iterable[Callout]) -> list[str]:
+    callouts = list(callouts)
     lines: list[str] = []
-    for c in callouts:
+    for c in callouts[:MAX_CALLOUTS]:
         lines += [
             f"> [!warning] Contradiction: {c.what} ({c.id})",
             f'> [[{c.a_title}]]: "{one_line(c.a.quote)}" ({cite(c.a_title, c.a)})',
@@ -110,6 +114,9 @@ def render_callouts(callouts: Iterable[Callout]) -> list[str]:
             f'> [[{c.b_title}]]: "{one_line(c.b.quote)}" ({cite(c.b_title, c.b)})',
             "",
         ]
+    if len(callouts) > MAX_CALLOUTS:
+        more = len(callouts) - MAX_CALLOUTS
+        lines += [f"> [!warning] {more} more open contradictions: see [[contradictions]]", ""]
     return lines
 
 

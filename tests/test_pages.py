@@ -51,3 +51,14 @@ def test_source_text_cannot_mint_links_block_ids_or_comments():
         sanitize_text("![[cover.jpg]]", {"cover.jpg": "sources/assets/B/cover.jpg"})
         == "![[sources/assets/B/cover.jpg]]"
     )
+
+
+def test_a_page_shows_a_few_contradictions_and_points_to_the_rest():
+    from kb.editors.base import Claim
+    from kb.pages import MAX_CALLOUTS, Callout, render_callouts
+
+    claim = Claim("x", "p1", "x", "¶1")
+    many = [Callout(f"c-{i:08x}", "1 vs 2", "A", claim, "B", claim) for i in range(12)]
+    text = "\n".join(render_callouts(many))
+    assert text.count("[!warning] Contradiction:") == MAX_CALLOUTS
+    assert "7 more open contradictions: see [[contradictions]]" in text
