@@ -9,8 +9,11 @@ Exit codes: 0 ok, 1 some sources failed, 2 usage or configuration error.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import sys
+import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -18,13 +21,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.live import Live
+from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kb import __version__
+from kb import __version__, lock
+from kb import ask as ask_op
 from kb import build as build_op
 from kb import status as status_op
+from kb import watch as watch_op
 from kb.config import CONFIG_NAME, Config, ConfigError, find_root, load
 from kb.editors import EDITORS
+from kb.lint import RULES, runner
+from kb.lint import deep as deep_op
+from kb.lint import fix as fix_op
 from kb.progress import NullProgress
 from kb.providers import ProviderError, make_provider
 from kb.spend import BudgetError
@@ -283,11 +293,6 @@ def watch(
 
     Ctrl-C stops after the current build; a second Ctrl-C abandons it (nothing half-written).
     """
-    import json
-    import signal
-    import threading
-
-    from kb import watch as watch_op
 
     cfg = config(root, editor=editor, poll=poll, debounce_seconds=debounce)
     if not cfg.raw_dir.is_dir():
@@ -312,7 +317,6 @@ def watch(
 
 
 def _lint_json(findings: list, fixed, report) -> str:
-    import json
 
     data: dict = {"findings": [f.to_dict() for f in findings], "count": len(findings)}
     if fixed:
@@ -368,10 +372,6 @@ def lint(
     editor: Annotated[str | None, typer.Option(help="extractive | llm | auto")] = None,
 ):
     """Check the wiki's health; exit 0 when clean, 3 when there are findings (for CI)."""
-    from kb import lock
-    from kb.lint import RULES, runner
-    from kb.lint import deep as deep_op
-    from kb.lint import fix as fix_op
 
     cfg = config(root, editor=editor)
     if not cfg.wiki_dir.is_dir():
@@ -421,12 +421,6 @@ def ask(
     ] = None,
 ):
     """Answer from the wiki, citing the exact source paragraphs; logged in log.md."""
-    import json
-
-    from rich.live import Live
-    from rich.markdown import Markdown
-
-    from kb import ask as ask_op  # imported here: the command was added after the header
 
     cfg = config(root)
     editor = make_editor(cfg)
