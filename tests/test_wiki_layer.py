@@ -138,3 +138,13 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
     write_atomic(target, "two")
     assert target.read_text() == "two"
     assert [p.name for p in target.parent.iterdir()] == ["page.md"]
+
+
+def test_atomic_write_gives_normal_permissions_and_keeps_a_files_own(tmp_path):
+    (tmp_path / "plain.md").write_text("made by open()")
+    write_atomic(tmp_path / "new.md", "x")
+    mode = (tmp_path / "plain.md").stat().st_mode & 0o777
+    assert (tmp_path / "new.md").stat().st_mode & 0o777 == mode  # not mkstemp's 0600
+    (tmp_path / "new.md").chmod(0o600)
+    write_atomic(tmp_path / "new.md", "y")
+    assert (tmp_path / "new.md").stat().st_mode & 0o777 == 0o600
