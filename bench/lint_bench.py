@@ -5,7 +5,7 @@ bench/out/lint-vault/ (reused by later runs; --fresh rebuilds it). Digits in the
 bodies are replaced by a word first: synth.py's random numbers make nearly every pair of
 sources "disagree", so a 1,800-source build writes an 80 MB contradictions.md and
 concept pages of 1-2 MB of callouts, which measures the contradiction detector, not lint
-(see BENCHMARKS-watch-lint.md). Times the real command (`kb lint`, a fresh interpreter,
+(see BENCHMARKS.md). Times the real command (`kb lint`, a fresh interpreter,
 as CI runs it) and the in-process lint.
 
     .venv/bin/python bench/lint_bench.py [--sources 1320] [--runs 3] [--fresh]
