@@ -45,8 +45,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Compile a folder of raw documents into a living, cited wiki.",
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # never split a path across lines: the terminal wraps
+err = Console(stderr=True, soft_wrap=True)
 
 RootOption = Annotated[
     Path | None,

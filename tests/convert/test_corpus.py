@@ -8,6 +8,7 @@ corpus folder is absent.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -149,3 +150,37 @@ def test_corpus_file_converts_or_fails_specifically(name: str) -> None:
     check = CONVERTS.get(name, _seed if name.startswith("seeds/") else None)
     assert check is not None, f"{name} is new in the corpus: add its expectation here"
     check(doc)
+
+
+@pytest.mark.corpus
+def test_a_build_over_every_corpus_book_transcript_and_pdf(tmp_path: Path) -> None:
+    """All of them in one vault: exit 1, exactly the broken files listed, the rest built."""
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    from kb.wiki.vault import broken_links
+    from tests.conftest import run
+
+    vault = tmp_path / "v"
+    assert run("init", str(vault)).exit_code == 0
+    for folder in ("epub", "transcripts", "pdf"):
+        shutil.copytree(CORPUS / folder, vault / "raw" / folder)
+    result = run("build", "--root", str(vault))
+    assert result.exit_code == 1
+    failed = sorted(
+        line.split()[1].rstrip(":")
+        for line in result.output.splitlines()
+        if line.startswith("failed ")
+    )
+    assert failed == [
+        "raw/epub/broken/epubcheck_ocf-zip-unreadable-empty-fatal.epub",
+        "raw/epub/broken/epubcheck_ocf-zip-unreadable-image-with-epub-extension-fatal.epub",
+        "raw/epub/broken/epubcheck_ocf-zip-unreadable-no-end-header-fatal.epub",
+        "raw/transcripts/invalid.vtt",
+    ], result.output
+    assert "9 ingested" in result.output
+    wiki = vault / "wiki"
+    assert broken_links(wiki) == []
+    waste = (wiki / "sources" / "The Waste Land.md").read_text()
+    assert "### I. THE BURIAL OF THE DEAD" in waste and "[^1]:" in waste
+    talk = (wiki / "sources" / "Practical ai 1.md").read_text()
+    assert "^t-000000" in talk
