@@ -188,7 +188,9 @@ def index_pages(entries: list[Entry], today: str) -> dict[str, str]:
         "",
     ]
     for type_, heading in GROUPS:
-        group = sorted((e for e in entries if e.type == type_), key=lambda e: e.title.casefold())
+        group = sorted(
+            (e for e in entries if e.type == type_), key=lambda e: (e.title.casefold(), e.title)
+        )
         if not group:
             continue
         lines += [f"## {heading}", ""]

@@ -215,10 +215,10 @@ class Renderer:
 
     def _topic(self, row, contribs):
         notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
-        notes.sort(key=lambda n: n.source_title.casefold())
+        notes.sort(key=lambda n: (n.source_title.casefold(), n.source_title))
         aliases = sorted(
             {a for n in notes for a in (n.topic.name, *n.topic.aliases) if fold(a) != row["key"]},
-            key=str.casefold,
+            key=lambda a: (a.casefold(), a),
         )
         related = self._related(row["key"], notes)
         draft = self.drafts.get(row["key"])

@@ -248,3 +248,21 @@ def test_bad_config_is_a_usage_error(vault):
     (vault / "kb.toml").write_text("[editor]\nname = 'extractive'\nnonsense = 1\n")
     result = build(vault)
     assert result.exit_code == 2 and "unknown setting" in result.output
+
+
+def test_output_does_not_depend_on_hash_seeds(example_vault, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    other = tmp_path / "other"
+    shutil.copytree(example_vault, other)
+    for vault, seed in ((example_vault, "1"), (other, "2")):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, "-m", "kb", "build", "--root", str(vault)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    assert snapshot(example_vault / "wiki") == snapshot(other / "wiki")

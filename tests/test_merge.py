@@ -59,3 +59,12 @@ def test_frontmatter_additions_are_kept():
 
 def test_blank_insertions_are_not_human_content():
     assert human_chunks("a\nb", "a\n\n\nb") == []
+
+
+def test_a_persons_own_page_is_kept_whole_and_first_when_kb_adopts_it():
+    mine = "# My notes\n\nI think caches matter.\nA second line.\n"
+    out = merge(None, mine, REF)
+    body = out.split("---\n", 2)[2]
+    assert body.startswith(mine)
+    assert "## What the sources say" in body and "title: A" in out
+    assert merge(REF, out, REF) == out  # stable on the next build

@@ -169,7 +169,7 @@ def topic_of(raw: dict, claims: list[Claim], checked: Checked) -> Topic | None:
         checked.dropped.append(f"topic {name!r} has no verifiable claim")
         return None
     forms = [one_line(a, 120) for a in raw.get("aliases", []) if not _PATHLIKE.search(a)]
-    aliases = sorted({safe_title(a) for a in forms if a} - {name}, key=str.casefold)
+    aliases = sorted({safe_title(a) for a in forms if a} - {name}, key=lambda a: (a.casefold(), a))
     kind = raw.get("kind") if raw.get("kind") in ("concept", "entity") else "concept"
     related = tuple(concept_key(r) for r in raw.get("related", []) if concept_key(r) != key)
     return Topic(key, name, kind, tuple(a for a in aliases if a), tuple(claims), related[:6])

@@ -103,6 +103,13 @@ def merge_meta(reference: dict, current: dict, new: dict) -> dict:
     return merged
 
 
+def _foreign(current: str, new: str) -> bool:
+    """Did a person write this body (most of its lines are nothing kb would write)?"""
+    mine = [line for line in current.split("\n") if line.strip()]
+    ours = set(new.split("\n"))
+    return sum(line in ours for line in mine) * 2 < len(mine)
+
+
 def merge(reference: str | None, current: str | None, new: str) -> str:
     """The text to write: `new`, with everything a person added to `current` kept."""
     if current is None or current == reference:
@@ -110,5 +117,10 @@ def merge(reference: str | None, current: str | None, new: str) -> str:
     ref_page = Page.parse(reference if reference is not None else new)
     cur_page, new_page = Page.parse(current), Page.parse(new)
     meta = merge_meta(ref_page.meta, cur_page.meta, new_page.meta)
-    body = merge_body(ref_page.body, cur_page.body, new_page.body)
+    if reference is None and _foreign(cur_page.body, new_page.body):
+        # A page a person wrote before kb had one of that name: their text stays whole,
+        # first; kb's material follows. (Next time the diff anchors it at the top.)
+        body = cur_page.body.rstrip("\n") + "\n\n" + new_page.body
+    else:
+        body = merge_body(ref_page.body, cur_page.body, new_page.body)
     return Page(meta, body).render()
