@@ -21,15 +21,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.live import Live
-from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kb import __version__, lock
-from kb import ask as ask_op
 from kb import build as build_op
 from kb import status as status_op
-from kb import watch as watch_op
 from kb.config import CONFIG_NAME, Config, ConfigError, find_root, load
 from kb.editors import EDITORS
 from kb.lint import RULES, runner
@@ -85,6 +81,13 @@ class RichProgress:
         if self.bar:
             self.bar.stop()
             self.bar = None
+
+
+def _watch_op():
+    """kb.watch, imported when `kb watch` runs: other commands need not load watchdog."""
+    from kb import watch
+
+    return watch
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -307,7 +310,7 @@ def watch(
 
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        for event in watch_op.Watcher(cfg, make_editor(cfg)).run(stop):
+        for event in _watch_op().Watcher(cfg, make_editor(cfg)).run(stop):
             if json_lines:
                 typer.echo(json.dumps(event.to_dict(), ensure_ascii=False))
             else:
@@ -425,6 +428,11 @@ def ask(
     cfg = config(root)
     editor = make_editor(cfg)
     provider = getattr(editor, "provider", None)  # the LLM curator's model, if configured
+    from rich.live import Live  # start-up time: only `kb ask` pays for these
+    from rich.markdown import Markdown
+
+    from kb import ask as ask_op
+
     live = Live(console=out, auto_refresh=False) if provider and out.is_terminal else None
     streamed: list[str] = []
 
