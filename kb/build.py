@@ -38,7 +38,7 @@ from kb.scan import Scan, is_ignored, raw_files, scan, sha256_file  # noqa: F401
 from kb.spend import BudgetError, Spend, prices_from
 from kb.state import State
 from kb.wiki import vault
-from kb.wiki.atomic import write_atomic
+from kb.wiki.atomic import remove_leftovers, write_atomic
 from kb.wiki.names import concept_key, fold, safe_title, unique_title
 
 
@@ -98,6 +98,8 @@ class Builder:
             int(cfg.max_file_mb * 2**20), int(cfg.max_expanded_mb * 2**20), cfg.max_zip_ratio
         )
         self.state = State(cfg.state_dir / "state.db")
+        if cfg.wiki_dir.exists():
+            remove_leftovers(cfg.wiki_dir)  # a build killed mid-write; we hold the lock
         self.files = vault.files(cfg.wiki_dir) if cfg.wiki_dir.exists() else {}
         self.report = Report()
         self.spend = Spend(self.state, prices_from(cfg.prices), budget or cfg.budget_usd)

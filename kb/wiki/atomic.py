@@ -11,7 +11,6 @@ import os
 import tempfile
 from pathlib import Path
 
-
 # mkstemp makes 0600 files; a page should get the mode any new file would (or keep its own).
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -36,6 +35,16 @@ def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_leftovers(folder: Path) -> int:
+    """Delete temp files a killed writer left behind (call it holding the vault's lock, so
+    no live writer owns them). Returns how many were removed."""
+    removed = 0
+    for tmp in folder.rglob(".kb-*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def flush_to_disk() -> None:
