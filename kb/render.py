@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -43,6 +44,25 @@ def doc_from(d: dict) -> Document:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def summary_claim(title: str, aliases: list[str], notes: list[SourceNote]) -> str:
+    """The index line of a concept: a claim that says what it is ("Decode is ..."), else
+    the one that names it earliest; shorter first on a tie."""
+    names = [n.casefold() for n in (title, *aliases)]
+    defining = re.compile(
+        "(?:" + "|".join(re.escape(n) for n in names) + r")\s+(?:is|are|means|refers)\b"
+    )
+    best, rank = "", (3, 0, 0)
+    for note in notes:
+        for claim in note.topic.claims:
+            text = " ".join(claim.text.split()).casefold()  # hard-wrapped source text
+            where = min((text.find(n) for n in names if n in text), default=-1)
+            kind = 0 if defining.search(text) else 1 if where >= 0 else 2
+            key = (kind, where, len(claim.text))
+            if key < rank:
+                best, rank = claim.text, key
+    return best
 
 
 class Renderer:
@@ -241,7 +261,7 @@ class Renderer:
             meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources)
             return topic_page(meta, sections, related, self.callouts.get(row["key"], []))
 
-        first = next((c.text for n in notes for c in n.topic.claims), "")
+        first = summary_claim(row["title"], aliases, notes)
         return render, first, len(notes)
 
     def _draft(self, brief: PageBrief) -> PageDraft:
