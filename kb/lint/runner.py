@@ -5,6 +5,7 @@ python -m kb.lint.runner VAULT [RULE ...]
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,8 +24,16 @@ def lint(cfg, rules: Iterable[str] | None = None, ctx: Context | None = None) ->
     unknown = [n for n in names if n not in RULES]
     if unknown:
         raise UnknownRule(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
-    ctx = ctx or Context.load(cfg)
-    found = {f for name in names for f in RULES[name](ctx)}
+    # Lint allocates ~100k small objects per 1,000 pages and frees them all at the end;
+    # the cyclic collector's repeated passes over them cost ~10% and find nothing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ctx = ctx or Context.load(cfg)
+        found = {f for name in names for f in RULES[name](ctx)}
+    finally:
+        if was_enabled:
+            gc.enable()
     order = {name: i for i, name in enumerate(RULES)}
     return sorted(found, key=lambda f: (f.file, f.line, order[f.rule], f.message))
 
