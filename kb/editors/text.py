@@ -43,7 +43,8 @@ were what whatever when where whether which while who whom whose why will with w
 would yet you your yours yourself yourselves also actually already kind sort lot lots way ways
 going gonna want wants wanted think thinks thought know knows january february march april may
 june july august september october november december monday tuesday wednesday thursday friday
-saturday sunday hey hi hello yeah yes okay ok um uh wanna gotta kinda sorta gonna oh ah wow
+saturday sunday kb mb gb tb pb kib mib gib tib ms ns us gbps mbps tflops gflops ghz mhz khz hz kw mw
+hey hi hello yeah yes okay ok um uh wanna gotta kinda sorta gonna oh ah wow
 across anymore everything everyone nothing maybe behind instead especially
 basically
 """
