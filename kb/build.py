@@ -55,6 +55,8 @@ class Report:
     estimates: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # in, out, USD
     stopped: str = ""  # why the build stopped early (a budget), if it did
     warnings: list[str] = field(default_factory=list)  # edits rejected, fallbacks taken
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) raw paths
+    still_failing: list[tuple[str, str]] = field(default_factory=list)  # unchanged failures
     seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -63,6 +65,7 @@ class Report:
             "skipped": self.skipped,
             "failed": len(self.failed),
             "retracted": len(self.retracted),
+            "moved": len(self.moved),
             "created": len(self.created),
             "updated": len(self.updated),
             "removed": len(self.removed),
@@ -276,6 +279,10 @@ class Builder:
         """A deleted source: drop its contributions; its pages are re-rendered or removed."""
         db = self.state.db
         row = self.state.source(rel)
+        if row and row["status"] != "ok" and not self.state.source_pages(rel):
+            with self.state.transaction():  # it never made a page: nothing to retract
+                db.execute("DELETE FROM sources WHERE path=?", (rel,))
+            return
         with self.state.transaction():
             for key in self.state.source_pages(rel):
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
@@ -287,6 +294,50 @@ class Builder:
             entry = log_entry(self.today, "retract", title, {"source deleted:": [rel]})
             db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
         self.report.retracted.append(rel)
+
+    def move(self, old: str, new: str, size: int, mtime: int) -> None:
+        """A raw file renamed or moved (same bytes): its pages keep their titles and links;
+        only the recorded path changes (and the source page's `raw`)."""
+        db = self.state.db
+        title = self.state.source(old)["title"]
+        with self.state.transaction():
+            db.execute(
+                "UPDATE sources SET path=?, size=?, mtime_ns=? WHERE path=?",
+                (new, size, mtime, old),
+            )
+            for table in ("contributions", "quantities"):
+                db.execute(f"UPDATE {table} SET source=? WHERE source=?", (new, old))
+            key = fold(title)
+            (payload,) = db.execute(
+                "SELECT payload FROM contributions WHERE source=? AND page_key=?", (new, key)
+            ).fetchone()
+            data = json.loads(payload) | {"raw": f"{self.cfg.raw}/{new}"}
+            db.execute(
+                "UPDATE contributions SET payload=? WHERE source=? AND page_key=?",
+                (json.dumps(data, ensure_ascii=False), new, key),
+            )
+            db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
+            evidence.rename(self.state, old, new)
+            entry = log_entry(self.today, "move", title, {"raw:": [f"{old} -> {new}"]})
+            db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+        self.report.moved.append((old, new))
+
+    def _moves(self, found: Scan) -> Scan:
+        """Pair deleted and new files with the same bytes: a rename, not a new source."""
+        gone = {}
+        for rel in found.deleted:
+            row = self.state.source(rel)
+            if row and row["status"] == "ok" and row["sha256"]:
+                gone.setdefault(row["sha256"], rel)
+        changed = []
+        for rel, sha, size, mtime in found.changed:
+            old = gone.pop(sha, None)
+            if old and self.state.source(rel) is None:
+                self.move(old, rel, size, mtime)
+            else:
+                changed.append((rel, sha, size, mtime))
+        moved = {old for old, _ in self.report.moved}
+        return Scan(changed, found.unchanged, [d for d in found.deleted if d not in moved])
 
     # -- the run -----------------------------------------------------------------------
 
@@ -317,14 +368,15 @@ class Builder:
         plan = self.plan(title, digest, self.taken() | {fold(title)}, editor)
         return doc, digest, plan, assets
 
-    def run(self, dry_run: bool = False) -> Report:
+    def run(self, dry_run: bool = False, force: bool = False) -> Report:
         start = self.clock()
         if self.state.is_empty() and self.files and not dry_run:
             self.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
-        found = scan(self.cfg.raw_dir, self.state)
+        found = scan(self.cfg.raw_dir, self.state, force=force)
         self.report.skipped = len(found.unchanged)
         if dry_run:
             return self._dry_run(found, start)
+        found = self._moves(found)
         if self.spend.budget > 0:
             self._check_budget(found)
         self.progress.start(len(found.changed) + len(found.deleted), "ingest")
@@ -345,6 +397,12 @@ class Builder:
         evidence.find_pending(self.state)
         self.editor.meter = self.spend.meter("")
         render.finish(self)
+        fresh = {rel for rel, _ in self.report.failed}
+        self.report.still_failing = [
+            (rel, row["error"] or "")
+            for rel, row in sorted(self.state.sources().items())
+            if row["status"] == "failed" and rel not in fresh
+        ]
         self.report.seconds = self.clock() - start
         with self.state.transaction():
             self.state.record_run(start, self.report.summary())
@@ -422,12 +480,13 @@ def build(
     dry_run: bool = False,
     today: str | None = None,
     budget: float | None = None,
+    force: bool = False,
 ) -> Report:
     """Run one build of the vault described by `cfg`, holding the vault's write lock
     (waiting, shown as a progress stage, while `kb watch` or another build writes)."""
     with lock.hold(cfg.state_dir, "kb build", progress):
         builder = Builder(cfg, editor, progress, today, budget=budget)
         try:
-            return builder.run(dry_run)
+            return builder.run(dry_run, force)
         finally:
             builder.close()

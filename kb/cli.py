@@ -21,6 +21,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kb import __version__, lock
@@ -91,7 +92,7 @@ def _watch_op():
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -210,6 +211,9 @@ def build(
     budget: Annotated[
         float | None, typer.Option(help="USD: refuse a build estimated above it, stop at it.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompile every source (e.g. after upgrading kb).")
+    ] = False,
 ):
     """Compile raw/ into wiki/: new and changed sources are ingested, deleted ones retracted."""
     cfg = config(root, editor=editor)
@@ -217,7 +221,9 @@ def build(
         fail(f"{cfg.raw_dir} does not exist; create it and drop sources into it")
     progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
     try:
-        report = build_op.build(cfg, make_editor(cfg), progress, dry_run=dry_run, budget=budget)
+        report = build_op.build(
+            cfg, make_editor(cfg), progress, dry_run=dry_run, budget=budget, force=force
+        )
     except BudgetError as exc:
         fail(str(exc))
         raise  # unreachable: fail exits
@@ -225,11 +231,19 @@ def build(
         _print_plan(report)
         raise typer.Exit(1 if report.failed else 0)
     for rel, reason in report.failed:
-        err.print(f"[red]failed[/] {cfg.raw}/{rel}: {reason}", highlight=False)
+        err.print(f"[red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
+    for old, new in report.moved:
+        err.print(escape(f"moved {cfg.raw}/{old} -> {cfg.raw}/{new}"), highlight=False)
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.stopped:
-        err.print(f"[yellow]stopped:[/] {report.stopped}", highlight=False)
+        err.print(f"[yellow]stopped:[/] {escape(report.stopped)}", highlight=False)
+    if report.still_failing:
+        err.print(
+            f"{len(report.still_failing)} source(s) still failing, unchanged since their"
+            " error (`kb status` lists them; fix or remove the files)",
+            highlight=False,
+        )
     s = report.summary()
     out.print(
         f"sources: {s['ingested']} ingested, {s['skipped']} unchanged, {s['failed']} failed, "
@@ -237,7 +251,7 @@ def build(
         f"{s['removed']} removed · {s['seconds']:.1f}s",
         highlight=False,
     )
-    raise typer.Exit(1 if report.failed else 0)
+    raise typer.Exit(1 if report.failed or report.still_failing else 0)
 
 
 @app.command()
@@ -257,7 +271,7 @@ def status(root: RootOption = None):
     for rel in st.pending:
         out.print(f"  pending {cfg.raw}/{rel}", highlight=False)
     for rel, reason in st.failed:
-        out.print(f"  [red]failed[/] {cfg.raw}/{rel}: {reason}", highlight=False)
+        out.print(f"  [red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
     if st.last_run:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(st.last_run["finished"]))
         r = st.last_run

@@ -113,3 +113,19 @@ def record_conflicts(state: State, conflicts: Iterable[Conflict], paths: dict[st
             c = Contradiction(make_id(f.a, f.b), f.what, a_src, f.a, b_src, f.b)
             added |= record(state, c)
     return added
+
+
+def rename(state: State, old: str, new: str) -> None:
+    """A source's raw path changed (inside the caller's transaction)."""
+    rows = state.db.execute(
+        "SELECT id, payload FROM contradictions WHERE a_source=? OR b_source=?", (old, old)
+    ).fetchall()
+    for cid, payload in rows:
+        data = json.loads(payload)
+        for side in ("a_source", "b_source"):
+            if data[side] == old:
+                data[side] = new
+        state.db.execute(
+            "UPDATE contradictions SET payload=?, a_source=?, b_source=? WHERE id=?",
+            (json.dumps(data, ensure_ascii=False), data["a_source"], data["b_source"], cid),
+        )

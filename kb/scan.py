@@ -42,19 +42,27 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def scan(raw: Path, state: State) -> Scan:
-    """Compare raw/ with the state: stat first, hash only what looks changed."""
+def scan(raw: Path, state: State, force: bool = False) -> Scan:
+    """Compare raw/ with the state: stat first, hash only what looks changed. `force`
+    treats every file as changed (a recompile, e.g. after upgrading kb)."""
     known = state.sources()
     changed, unchanged = [], []
     for path in raw_files(raw):
         rel = path.relative_to(raw).as_posix()
-        st = path.stat()
+        try:
+            st = path.stat()
+        except OSError:  # vanished mid-scan, or a dangling symlink: not a source now
+            continue
         row = known.get(rel)
-        if row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
+        same_stat = row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns
+        if same_stat and not force:
             unchanged.append(rel)
             continue
-        digest = sha256_file(path)
-        if row and row["sha256"] == digest:
+        try:
+            digest = sha256_file(path)
+        except OSError as exc:  # unreadable: the converter will report it, by name
+            digest = f"unreadable {exc.errno}"
+        if row and row["sha256"] == digest and not force:
             state.db.execute("UPDATE sources SET mtime_ns=? WHERE path=?", (st.st_mtime_ns, rel))
             unchanged.append(rel)
         else:

@@ -190,8 +190,13 @@ def test_unsupported_and_broken_files_fail_clearly_and_the_rest_builds(example_v
     assert status.exit_code == 1
     assert "photo.xyz" in status.output and "unsupported format" in status.output
     assert "empty.md" in status.output and "empty file" in status.output
-    again = build(example_vault)  # unchanged failures are not retried
-    assert again.exit_code == 0 and "0 failed" in again.output
+    again = build(example_vault)  # unchanged failures are not retried, but still count
+    assert again.exit_code == 1 and "0 failed" in again.output
+    assert "2 source(s) still failing" in again.output
+    (example_vault / "raw" / "photo.xyz").unlink()
+    (example_vault / "raw" / "empty.md").unlink()
+    gone = build(example_vault)  # never ingested, so nothing to retract
+    assert gone.exit_code == 0 and "0 retracted" in gone.output
 
 
 def test_dry_run_writes_nothing(example_vault):
@@ -266,3 +271,40 @@ def test_output_does_not_depend_on_hash_seeds(example_vault, tmp_path):
             capture_output=True,
         )
     assert snapshot(example_vault / "wiki") == snapshot(other / "wiki")
+
+
+def test_a_renamed_source_keeps_its_page_and_links(example_vault):
+    build(example_vault)
+    wiki = example_vault / "wiki"
+    page = wiki / "sources" / "Notes on HBM bandwidth and batching.md"
+    before = page.read_text()
+    raw = example_vault / "raw"
+    (raw / "archive").mkdir()
+    (raw / "hbm-bandwidth-and-batching.md").rename(raw / "archive" / "hbm.md")
+    result = build(example_vault)
+    assert (
+        result.exit_code == 0 and "0 ingested" in result.output and "0 retracted" in result.output
+    )
+    assert "moved raw/hbm-bandwidth-and-batching.md -> raw/archive/hbm.md" in result.output
+    after = page.read_text()
+    assert "raw: raw/archive/hbm.md" in after
+    assert after.replace("raw/archive/hbm.md", "raw/hbm-bandwidth-and-batching.md") == before
+    assert "| c-" in (wiki / "contradictions.md").read_text()  # its contradiction stays
+    assert broken_links(wiki) == []
+    assert re.search(r"^## \[.+\] move \| Notes on HBM", (wiki / "log.md").read_text(), re.M)
+
+
+def test_force_recompiles_everything_and_changes_nothing(example_vault):
+    build(example_vault)
+    before = snapshot(example_vault / "wiki")
+    result = build(example_vault, "--force")
+    assert "5 ingested" in result.output
+    after = snapshot(example_vault / "wiki")
+    log_before, log_after = before.pop("log.md"), after.pop("log.md")
+    assert after == before and log_after.startswith(log_before)  # only the log grows
+
+
+def test_error_messages_keep_brackets(vault):
+    (vault / "kb.toml").write_text("[limits]\nmax_file_mb = 'big'\n")
+    result = build(vault)
+    assert result.exit_code == 2 and "[limits] max_file_mb" in result.output
