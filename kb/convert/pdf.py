@@ -54,11 +54,17 @@ def open_pdf(path: Path) -> PdfReader:
     return reader
 
 
+# Typographic ligatures as single code points ("ﬁve") defeat search and quoting.
+_LIGATURES = str.maketrans(
+    {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+)
+
+
 def _page_texts(reader: PdfReader) -> list[str]:
     texts = []
     for page in reader.pages:
         try:
-            texts.append(page.extract_text() or "")
+            texts.append((page.extract_text() or "").translate(_LIGATURES))
         except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError) as exc:
             raise _damaged(exc) from exc
     return texts

@@ -130,10 +130,16 @@ def verbatim(ctx: Context, c: Cited) -> bool:
     return bool(quote) and quote in " ".join(block_text(ctx, c.source, c.claim.anchor).split())
 
 
+def _count(value: object) -> int:
+    """How many sources a page lists; a hand-edited `sources: 5` is not a list (the
+    property-type rule reports it)."""
+    return len(value) if isinstance(value, list) else 0
+
+
 def read_claims(ctx: Context, budget: int, report: DeepReport) -> dict[str, list[Cited]]:
     """Claims per source, from the most-sourced pages down, within the token budget."""
     pages = [p for p in ctx.pages.values() if p.type in ("concept", "entity")]
-    pages.sort(key=lambda p: (-len(p.meta.get("sources") or []), p.rel))
+    pages.sort(key=lambda p: (-_count(p.meta.get("sources")), p.rel))
     report.pages_total = len(pages)
     by_source: dict[str, list[Cited]] = {}
     seen: set[tuple[str, Claim]] = set()
@@ -234,7 +240,7 @@ def questions(ctx: Context, open_pairs, limit: int = MAX_QUESTIONS) -> list[str]
     thin = [
         p
         for p in ctx.pages.values()
-        if p.type in ("concept", "entity") and len(p.meta.get("sources") or []) == 1
+        if p.type in ("concept", "entity") and _count(p.meta.get("sources")) == 1
     ]
     thin.sort(key=lambda p: (-len(inbound.get(p.key, ())), p.rel))
     for p in thin[:3]:

@@ -96,3 +96,9 @@ def test_same_second_anchors_are_made_unique() -> None:
     anchors = [b.anchor for b in blocks_from_turns(turns)]
     assert anchors == ["t-000005", "t-000005-2", "t-000005-3"]
     assert all(ANCHOR_RE.match(a) for a in anchors)
+
+
+def test_pdf_ligatures_become_letters():
+    from kb.convert.pdf import _LIGATURES
+
+    assert "ﬁve ﬂows eﬀort".translate(_LIGATURES) == "five flows effort"

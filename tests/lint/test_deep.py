@@ -112,3 +112,18 @@ def test_an_editor_with_a_model_is_metered_through_its_meter(built):
         state.close()
     assert rows and {tuple(r) for r in rows} == {("fake-model", 100, 20)}
     assert report.tokens_metered == 120 * len(rows)
+
+
+def test_deep_survives_a_hand_edited_frontmatter_of_the_wrong_type(tmp_path):
+    from tests.conftest import REPO, run
+
+    vault = tmp_path / "v"
+    run("init", str(vault))
+    for f in (REPO / "raw").glob("*.md"):
+        (vault / "raw" / f.name).write_text(f.read_text())
+    run("build", "--root", str(vault))
+    page = vault / "wiki" / "concepts" / "KV cache.md"
+    page.write_text(page.read_text().replace("sources:\n", "sources: 5\nold_sources:\n", 1))
+    result = run("lint", "--root", str(vault), "--deep")
+    assert result.exit_code in (0, 3), result.output
+    assert "Traceback" not in result.output
