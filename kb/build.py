@@ -230,6 +230,7 @@ class Builder:
                 "INSERT INTO quantities VALUES (?, ?, ?)",
                 [(rel, q.unit, dumps(q)) for q in digest.quantities],
             )
+            self._mention(rel, digest)
             for key in old_pages:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             evidence.drop(self.state, rel)
@@ -245,6 +246,20 @@ class Builder:
             )
             if not quiet:  # a re-derivation after a deleted .kb/ is not a new event
                 db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+
+    def _mention(self, rel: str, digest: Digest) -> None:
+        """Record the source's lesser names and terms, by every key they go by, and mark
+        the pages they (and the ones it mentioned before) land on today."""
+        db = self.state.db
+        _mark_mentioned(db, rel)
+        db.execute("DELETE FROM mentions WHERE source=?", (rel,))
+        rows = []
+        for topic in digest.mentions:
+            payload = dumps(topic)
+            for key in {topic.key, *(concept_key(a) for a in topic.aliases)}:
+                rows.append((rel, key, payload))
+        db.executemany("INSERT INTO mentions VALUES (?, ?, ?)", sorted(rows))
+        _mark_mentioned(db, rel)
 
     def _contribute(self, db, rel: str, key: str, title: str, topic: Topic) -> None:
         self._upsert_page(db, key, title, topic.kind)
@@ -288,6 +303,8 @@ class Builder:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             db.execute("DELETE FROM quantities WHERE source=?", (rel,))
             evidence.drop(self.state, rel)
+            _mark_mentioned(db, rel)
+            db.execute("DELETE FROM mentions WHERE source=?", (rel,))
             db.execute("DELETE FROM contributions WHERE source=?", (rel,))
             db.execute("DELETE FROM sources WHERE path=?", (rel,))
             title = (row["title"] if row else None) or rel
@@ -305,7 +322,7 @@ class Builder:
                 "UPDATE sources SET path=?, size=?, mtime_ns=? WHERE path=?",
                 (new, size, mtime, old),
             )
-            for table in ("contributions", "quantities"):
+            for table in ("contributions", "quantities", "mentions"):
                 db.execute(f"UPDATE {table} SET source=? WHERE source=?", (new, old))
             key = fold(title)
             (payload,) = db.execute(
@@ -471,6 +488,15 @@ class Builder:
             }
         self.report.seconds = self.clock() - start
         return self.report
+
+
+def _mark_mentioned(db, rel: str) -> None:
+    """Mark dirty the pages a source's mentions land on through the alias registry."""
+    db.execute(
+        "UPDATE pages SET dirty=1 WHERE key IN (SELECT a.page_key FROM aliases a JOIN mentions m"
+        " ON m.key=a.alias_key WHERE m.source=?)",
+        (rel,),
+    )
 
 
 def build(

@@ -234,6 +234,7 @@ class Renderer:
         return render, first, 1
 
     def _topic(self, row, contribs):
+        contribs = contribs + self._mentions(row["key"], {src for src, _ in contribs})
         notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
         notes.sort(key=lambda n: (n.source_title.casefold(), n.source_title))
         aliases = sorted(
@@ -289,6 +290,19 @@ class Renderer:
             rows = self.state.db.execute("SELECT key, title, type FROM pages")
             self._known = frozenset(t for k, t, ty in rows if k in self.live or ty == "answer")
         return self._known
+
+    def _mentions(self, key: str, contributing: set[str]) -> list[tuple[str, dict]]:
+        """Claims from sources that mention this page's name without making it a topic."""
+        rows = self.state.db.execute(
+            "SELECT m.source, m.payload FROM mentions m JOIN aliases a ON a.alias_key=m.key"
+            " WHERE a.page_key=? ORDER BY m.source, m.payload",
+            (key,),
+        ).fetchall()
+        out: dict[str, dict] = {}
+        for source, payload in rows:
+            if source not in contributing and source not in out:
+                out[source] = json.loads(payload)
+        return sorted(out.items())
 
     def _related(self, key: str, notes: list[SourceNote]) -> list[str]:
         aliases = self.b.state.alias_map() if not hasattr(self, "_aliases") else self._aliases

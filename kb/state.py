@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS pages (
 -- what navigation and the index read, without touching rows that carry full page text
 CREATE INDEX IF NOT EXISTS pages_nav ON pages(type, key, title, path, summary, n_sources);
 CREATE TABLE IF NOT EXISTS aliases (alias_key TEXT PRIMARY KEY, page_key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mentions (
+    source TEXT NOT NULL, key TEXT NOT NULL, payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS mentions_key ON mentions(key);
+CREATE INDEX IF NOT EXISTS mentions_source ON mentions(source);
 CREATE TABLE IF NOT EXISTS quantities (
     source TEXT NOT NULL, unit TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS quantities_unit ON quantities(unit);

@@ -308,3 +308,39 @@ def test_error_messages_keep_brackets(vault):
     (vault / "kb.toml").write_text("[limits]\nmax_file_mb = 'big'\n")
     result = build(vault)
     assert result.exit_code == 2 and "[limits] max_file_mb" in result.output
+
+
+PAGERANK_A = """# Ranking notes
+
+PageRank scores pages by the links that point at them. PageRank was described in 1998.
+Crawlers feed PageRank with the link graph. The link graph changes every day.
+Spam farms try to fool PageRank with fake links. Search engines fight them.
+"""
+PAGERANK_B = """# Search history
+
+Early search engines ranked pages by the words on them. Later engines added link analysis.
+Some say PageRank made the difference for one company. Others credit speed.
+Engineers still study PageRank in courses on graphs. Courses move on quickly.
+"""
+
+
+def test_a_source_that_only_mentions_a_page_still_adds_to_it_in_any_order(vault, tmp_path):
+    (vault / "raw" / "b.md").write_text(PAGERANK_B)  # mentions PageRank, not its topic
+    build(vault)
+    (vault / "raw" / "a.md").write_text(PAGERANK_A)  # makes the PageRank page later
+    build(vault)
+    page = vault / "wiki" / "concepts" / "PageRank.md"
+    meta = Page.parse(page.read_text()).meta
+    assert meta["sources"] == ["[[Ranking notes]]", "[[Search history]]"]
+    assert "made the difference for one company" in page.read_text()
+    full = tmp_path / "full"
+    run("init", str(full))
+    for name in ("a.md", "b.md"):
+        shutil.copy(vault / "raw" / name, full / "raw" / name)
+    build(full)
+    got, expected = snapshot(vault / "wiki"), snapshot(full / "wiki")
+    got.pop("log.md"), expected.pop("log.md")
+    assert got == expected  # built in two steps or in one, the same wiki
+    (vault / "raw" / "b.md").unlink()
+    build(vault)
+    assert "Search history" not in page.read_text()

@@ -59,6 +59,9 @@ class Digest:
     key_points: tuple[Claim, ...] = ()
     topics: tuple[Topic, ...] = ()
     quantities: tuple[Quantity, ...] = ()
+    # Lesser names and terms: they add this source's claims to a page that exists (made by
+    # any source, in any order) but never create one.
+    mentions: tuple[Topic, ...] = ()
 
 
 def dumps(obj: object) -> str:

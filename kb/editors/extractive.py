@@ -35,6 +35,9 @@ _QUANTITY = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?(%|[A-Z
 _NOT_UNITS = frozenset(
     "and or the of to in on at by for with from is are was am pm th st nd rd".split()
 )
+# Beyond its own topics, how many other names and terms a source offers to pages that
+# exist (it never creates a page from these): how sources meet on one page.
+MENTIONS = 40
 _PROSE_KINDS = ("para", "list", "quote", "footnote")  # tables and code are not sentences
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M)
 
@@ -98,7 +101,8 @@ class ExtractiveEditor:
     def digest(self, doc: Document) -> Digest:
         sents = self.split(doc)
         plains = [s.plain for s in sents]
-        chosen = select(candidates(plains), self.topics)
+        ranked_topics = select(candidates(plains), self.topics + MENTIONS)
+        chosen, extra = ranked_topics[: self.topics], ranked_topics[self.topics :]
         cands = [c for c, _ in chosen]
         weight = {c.key: math.log(1 + len(c.sentences)) for c in cands}
         by_sentence = sentence_topics(plains, cands)
@@ -112,6 +116,11 @@ class ExtractiveEditor:
             summary=tuple(_claim(sents[i]) for i in summary),
             key_points=tuple(_claim(sents[i]) for i in points),
             topics=tuple(topics),
+            mentions=tuple(
+                self._topic(c, aliases, sents, scores, by_sentence)
+                for c, aliases in extra
+                if c.special or c.entity  # names and terms, not plain words
+            ),
             quantities=tuple(
                 q for s in sents for q in self._quantities(s, _subjects(s, by_sentence, topics))
             ),
