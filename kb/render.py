@@ -74,6 +74,7 @@ class Renderer:
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
         self.callouts = self._callouts()
         self.done: list[tuple] = []  # page rows written, recorded by commit()
+        self.writes: list[tuple] = []  # (key, generated, path, text) to write, see flush_writes
         self.paths = {title: path for path, title in self.titles.items()}
         self.conflicts: list = []  # disagreements editors reported while writing pages
         self.drafts: dict[str, object] = {}  # page key -> PageDraft, written once per build
@@ -127,6 +128,7 @@ class Renderer:
             else:
                 gone.append(row)
             self.b.progress.advance(row["title"])
+        self.flush_writes()
         self.commit()
         self.b.progress.done()
         return gone
@@ -157,7 +159,7 @@ class Renderer:
         with self.state.transaction():
             self.state.db.executemany(
                 "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
-                " updated=?, created=COALESCE(created, ?), dirty=0 WHERE key=?",
+                " updated=?, created=COALESCE(created, ?), dirty=0, pending=NULL WHERE key=?",
                 self.done,
             )
         self.done = []
@@ -180,13 +182,25 @@ class Renderer:
         if changed and meta_updated != self.today:
             new = render(self.today)
             meta_updated = self.today
-        out = merge(reference, current, new)
+        out = merge(reference, current, new, also=row["pending"])
         if out != current:
-            write_atomic(path, out, durable=False)
+            self.writes.append((row["key"], new, path, out))
             (self.b.report.created if current is None else self.b.report.updated).append(
                 row["title"]
             )
         self.done.append((new, _sha(out), summary, n, meta_updated, self.today, row["key"]))
+
+    def flush_writes(self) -> None:
+        """Record what kb is about to write, then write it. A build killed between the two
+        leaves the state knowing both texts a page may hold, so kb's lines are never
+        mistaken for a person's on the next run."""
+        with self.state.transaction():
+            self.state.db.executemany(
+                "UPDATE pages SET pending=? WHERE key=?", [(new, k) for k, new, _, _ in self.writes]
+            )
+        for _key, _new, path, out in self.writes:
+            write_atomic(path, out, durable=False)
+        self.writes = []
 
     def _meta(self, row, type_: str, updated: str, **extra) -> dict:
         return {

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS contributions (
 CREATE INDEX IF NOT EXISTS contributions_page ON contributions(page_key);
 CREATE TABLE IF NOT EXISTS pages (
     key TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT NOT NULL, path TEXT NOT NULL,
-    generated TEXT, written_hash TEXT, summary TEXT, n_sources INTEGER DEFAULT 0,
+    generated TEXT, pending TEXT, written_hash TEXT, summary TEXT, n_sources INTEGER DEFAULT 0,
     created TEXT, updated TEXT, dirty INTEGER DEFAULT 0);
 -- what navigation and the index read, without touching rows that carry full page text
 CREATE INDEX IF NOT EXISTS pages_nav ON pages(type, key, title, path, summary, n_sources);

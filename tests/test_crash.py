@@ -69,3 +69,33 @@ def test_killed_builds_leave_whole_files_and_finish(tmp_path, sources):
     assert got == expected
     # the same history; a kill between writing log.md and recording it may repeat an entry
     assert list(dict.fromkeys(log.split("\n## "))) == clean_log.split("\n## ")
+
+
+def test_killed_rewrites_never_turn_kb_lines_into_human_lines(tmp_path, sources, monkeypatch):
+    """Every source changes; the rebuild dies right after writing pages, before recording
+    them: kb's new lines must not come back as a person's on the next run."""
+    from kb import render
+
+    vaults = {}
+    for name in ("clean", "killed"):
+        vault = tmp_path / name
+        run("init", str(vault))
+        shutil.copytree(sources, vault / "raw", dirs_exist_ok=True)
+        assert run("build", "--root", str(vault)).exit_code == 0
+        page = next((vault / "wiki" / "concepts").glob("*.md"))
+        page.write_text(page.read_text() + "\nA person's line.\n")
+        for f in (vault / "raw").glob("*.md"):
+            f.write_text(f.read_text().replace(" the ", " THE "))
+        vaults[name] = vault
+    assert run("build", "--root", str(vaults["clean"])).exit_code == 0
+
+    def die(self):
+        raise KeyboardInterrupt  # the files are written; the state does not know yet
+
+    monkeypatch.setattr(render.Renderer, "commit", die)
+    assert run("build", "--root", str(vaults["killed"])).exit_code != 0
+    monkeypatch.undo()
+    assert run("build", "--root", str(vaults["killed"])).exit_code == 0
+    got, expected = snapshot(vaults["killed"] / "wiki"), snapshot(vaults["clean"] / "wiki")
+    got.pop("log.md"), expected.pop("log.md")
+    assert got == expected

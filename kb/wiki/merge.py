@@ -43,14 +43,18 @@ def _anchor(ref: list[str], i: int) -> Anchor:
     return Anchor(ref[j], ref[:j].count(ref[j]), blanks)
 
 
-def human_chunks(reference: str, current: str) -> list[Chunk]:
-    """Runs of lines in `current` that kb did not write (are not in `reference`)."""
+def human_chunks(reference: str, current: str, also: str | None = None) -> list[Chunk]:
+    """Runs of lines in `current` that kb did not write (are not in `reference`). `also`
+    is text kb may have written instead (a build killed while writing pages): its lines
+    are not a person's either."""
     ref, cur = reference.split("\n"), current.split("\n")
+    kb_lines = set(also.split("\n")) if also else set()
     chunks = []
     matcher = SequenceMatcher(None, ref, cur, autojunk=False)
     for op, i1, _i2, j1, j2 in matcher.get_opcodes():
-        if op in ("insert", "replace") and any(line.strip() for line in cur[j1:j2]):
-            chunks.append(Chunk(_anchor(ref, i1), tuple(cur[j1:j2])))
+        lines = [line for line in cur[j1:j2] if not line.strip() or line not in kb_lines]
+        if op in ("insert", "replace") and any(line.strip() for line in lines):
+            chunks.append(Chunk(_anchor(ref, i1), tuple(lines)))
     return chunks
 
 
@@ -71,9 +75,9 @@ def _position(new: list[str], anchor: Anchor, fallback: list[str]) -> int:
     return len(new)
 
 
-def merge_body(reference: str, current: str, new: str) -> str:
+def merge_body(reference: str, current: str, new: str, also: str | None = None) -> str:
     """`new` with every human chunk of `current` (relative to `reference`) kept verbatim."""
-    chunks = human_chunks(reference, current)
+    chunks = human_chunks(reference, current, also)
     if not chunks:
         return new
     out = new.split("\n")
@@ -110,9 +114,10 @@ def _foreign(current: str, new: str) -> bool:
     return sum(line in ours for line in mine) * 2 < len(mine)
 
 
-def merge(reference: str | None, current: str | None, new: str) -> str:
-    """The text to write: `new`, with everything a person added to `current` kept."""
-    if current is None or current == reference:
+def merge(reference: str | None, current: str | None, new: str, also: str | None = None) -> str:
+    """The text to write: `new`, with everything a person added to `current` kept. `also`:
+    what kb was writing when a build was killed (the file may hold that instead)."""
+    if current is None or current == reference or (also is not None and current == also):
         return new
     ref_page = Page.parse(reference if reference is not None else new)
     cur_page, new_page = Page.parse(current), Page.parse(new)
@@ -122,5 +127,6 @@ def merge(reference: str | None, current: str | None, new: str) -> str:
         # first; kb's material follows. (Next time the diff anchors it at the top.)
         body = cur_page.body.rstrip("\n") + "\n\n" + new_page.body
     else:
-        body = merge_body(ref_page.body, cur_page.body, new_page.body)
+        also_body = Page.parse(also).body if also is not None else None
+        body = merge_body(ref_page.body, cur_page.body, new_page.body, also_body)
     return Page(meta, body).render()
