@@ -29,7 +29,7 @@ from kb.editors.base import (
 from kb.editors.extractive import ExtractiveEditor
 from kb.pages import LOG_HEADER, Callout, Entry, index_pages, source_page, topic_page
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
-from kb.wiki.merge import human_chunks, merge
+from kb.wiki.merge import human_chunks, merge, merge_meta
 from kb.wiki.names import fold
 from kb.wiki.page import Page
 
@@ -335,23 +335,22 @@ class Renderer:
         return out
 
     def remove(self, row) -> None:
-        """No source supports this page: delete it, unless a person wrote in it."""
+        """No source supports this page: delete it, unless a person wrote in it (body lines
+        or frontmatter); then only their words stay. A page whose kb text is unknown (a
+        deleted .kb/) is left as it is: kb cannot tell its lines from a person's."""
         path = self.wiki / row["path"]
         current = read_text(path)
-        keep = current is not None and (
-            row["generated"] is None
-            or bool(human_chunks(Page.parse(row["generated"]).body, Page.parse(current).body))
-        )
-        if current is not None and keep:
-            chunks = human_chunks(Page.parse(row["generated"] or "").body, Page.parse(current).body)
-            if row["generated"] is not None:
-                body = "\n\n".join("\n".join(c.lines).strip() for c in chunks) + "\n"
-                write_atomic(
-                    path, Page({"title": row["title"]}, f"# {row['title']}\n\n{body}").render()
-                )
-        elif current is not None:
-            path.unlink()
-            self.b.report.removed.append(row["title"])
+        if current is not None and row["generated"] is not None:
+            ref, cur = Page.parse(row["generated"]), Page.parse(current)
+            also = Page.parse(row["pending"]).body if row["pending"] else None
+            chunks = human_chunks(ref.body, cur.body, also)
+            meta = merge_meta(ref.meta, cur.meta, {})  # what the person added, only
+            if chunks or meta:
+                body = "\n\n".join("\n".join(c.lines).strip() for c in chunks)
+                write_atomic(path, Page(meta, body + "\n" if body else "").render())
+            else:
+                path.unlink()
+                self.b.report.removed.append(row["title"])
         with self.state.transaction():
             self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
             self.state.db.execute("DELETE FROM aliases WHERE page_key=?", (row["key"],))

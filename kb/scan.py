@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def scan(raw: Path, state: State, force: bool = False) -> Scan:
             unchanged.append(rel)
             continue
         try:
-            digest = sha256_file(path)
+            # a pipe or a device would block or never end: the converter reports it by name
+            digest = sha256_file(path) if stat.S_ISREG(st.st_mode) else "not a regular file"
         except OSError as exc:  # unreadable: the converter will report it, by name
             digest = f"unreadable {exc.errno}"
         if row and row["sha256"] == digest and not force:

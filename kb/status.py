@@ -26,7 +26,10 @@ def status(cfg: Config) -> Status:
         for path in raw_files(cfg.raw_dir) if cfg.raw_dir.exists() else []:
             rel = path.relative_to(cfg.raw_dir).as_posix()
             row = known.get(rel)
-            st = path.stat()
+            try:
+                st = path.stat()
+            except OSError:  # a dangling symlink, or gone since the walk
+                continue
             if not row or (row["size"], row["mtime_ns"]) != (st.st_size, st.st_mtime_ns):
                 pending.append(rel)
         failed = [(p, r["error"]) for p, r in sorted(known.items()) if r["status"] == "failed"]

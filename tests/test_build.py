@@ -344,3 +344,31 @@ def test_a_source_that_only_mentions_a_page_still_adds_to_it_in_any_order(vault,
     (vault / "raw" / "b.md").unlink()
     build(vault)
     assert "Search history" not in page.read_text()
+
+
+def test_long_non_ascii_titles_fit_the_file_system(vault):
+    (vault / "raw" / "cjk.md").write_text("---\ntitle: " + "漢字" * 150 + "\n---\nThe KV cache.\n")
+    assert build(vault).exit_code == 0
+    (page,) = (vault / "wiki" / "sources").glob("*.md")
+    assert len(page.name.encode()) <= 255
+
+
+def test_pipes_and_devices_fail_by_name_instead_of_hanging(example_vault):
+    import os
+
+    os.mkfifo(example_vault / "raw" / "pipe.md")
+    (example_vault / "raw" / "zero.md").symlink_to("/dev/zero")
+    result = build(example_vault)
+    assert result.exit_code == 1 and "5 ingested" in result.output
+    assert "raw/pipe.md: markdown: not a regular file" in result.output
+    assert "raw/zero.md: markdown: not a regular file" in result.output
+
+
+def test_a_persons_frontmatter_keeps_a_retracted_page(example_vault):
+    build(example_vault)
+    page = example_vault / "wiki" / "concepts" / "Bacterial code.md"
+    page.write_text(page.read_text().replace("tags:\n- concept\n", "tags:\n- concept\n- mine\n"))
+    (example_vault / "raw" / "small-bacterial-modules.md").unlink()
+    build(example_vault)
+    meta = Page.parse(page.read_text()).meta
+    assert meta == {"tags": ["mine"]}

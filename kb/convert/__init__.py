@@ -18,6 +18,7 @@ converts a file (`kb ask`, `kb status`) should not pay for at start-up.
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,6 +92,12 @@ def convert(path: Path, limits: Limits | None = None) -> Document:
             "kb reads " + ", ".join(sorted(CONVERTERS)) + "; convert the file or remove it",
         )
     label = sniff.LABELS.get(path.suffix.lower(), path.suffix.lstrip(".").upper())
+    if not path.is_file():  # a pipe or a device would block a read forever
+        raise ConversionError(
+            f"{label}: not a regular file (a pipe, device or folder)", "remove it from raw/"
+        )
+    if not os.access(path, os.R_OK):
+        raise ConversionError(f"{label}: permission denied", "make the file readable by you")
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise ConversionError(

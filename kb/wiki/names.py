@@ -18,7 +18,8 @@ _FORBIDDEN = re.compile(r'[#|^:\[\]\\/*"<>?\x00-\x1f\x7f]')
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10)
 }
-MAX_TITLE = 120
+MAX_TITLE = 120  # characters
+MAX_TITLE_BYTES = 200  # file systems count bytes (255 for a name, with ".md" and suffixes)
 
 
 def safe_title(text: str) -> str:
@@ -28,6 +29,8 @@ def safe_title(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip(" .")  # no hidden files, no trailing dots
     if len(text) > MAX_TITLE:
         text = text[:MAX_TITLE].rsplit(" ", 1)[0].strip(" .")
+    while len(text.encode("utf-8")) > MAX_TITLE_BYTES:  # CJK, emoji: 3-4 bytes each
+        text = text[:-1].rstrip(" .")
     if not text or text.lower() in _WINDOWS_RESERVED:
         text = f"Untitled {text}".strip()
     return text

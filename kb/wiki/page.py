@@ -89,7 +89,7 @@ class Page:
         return cls({}, text)
 
     def render(self) -> str:
-        return render_frontmatter(self.meta) + self.body
+        return (render_frontmatter(self.meta) if self.meta else "") + self.body
 
     @property
     def title(self) -> str:
