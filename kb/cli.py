@@ -462,7 +462,7 @@ def ask(
             save=save, on_text=on_text if live else None,
         )  # fmt: skip
     except ask_op.AskError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.code)  # 1: nothing to save; 2: cannot ask like this
     except ProviderError as exc:
         fail(str(exc), 1)
     finally:

@@ -7,6 +7,7 @@ reads into cited notes aimed at the question. Modules:
 
     terms.py       the question: content terms, idf weights, phrase keys
     navigate.py    shortlist, Reader (budgeted page reads), the extractive navigator
+    signature.py   per-page word index (FTS5) from the state, so page text can be matched
     compact.py     pages as units; skims and passages; notes with their citations
     extractive.py  BM25-style ranking of notes into a short quoted, cited answer
     llm.py         the model path: a tool-use loop (read_page, follow_link), metered
@@ -18,7 +19,7 @@ reads into cited notes aimed at the question. Modules:
     kb ask "why is decode memory-bound?" [--json] [--save] [--budget-tokens N]
 """
 
-from kb.ask.core import Answer, AskError, ask
+from kb.ask.core import Answer, AskError, NothingToSave, ask
 from kb.ask.extractive import NOT_COVERED
 
-__all__ = ["NOT_COVERED", "Answer", "AskError", "ask"]
+__all__ = ["NOT_COVERED", "Answer", "AskError", "NothingToSave", "ask"]

@@ -3,11 +3,11 @@
 A page body is split into units: one per bullet, callout line or paragraph, each with the
 heading it sits under and its block id (`^p12`) if it has one. Reading a page means
 taking the units that bear on the question, the way a person skims (`skim`): the whole
-page when it is short, else its lead, its link lines and a fixed number of its
-best-matching units within a fixed cap, so a read costs the same on a page of a thousand
-claims as on a page of fifty (contradiction callouts, which grow with the wiki, rank
-after the claims they quote; a line said twice is taken once). Following a citation
-opens just the cited block and its neighbours (`around`).
+page when it is short, else its lead and link lines (within half the cap) and a fixed
+number of its best-matching units within a fixed cap, so a read costs the same on a
+page of a thousand claims as on a page of fifty (contradiction callouts, which grow
+with the wiki, rank after the claims they quote; a line said twice is taken once).
+Following a citation opens just the cited block and its neighbours (`around`).
 
 Compaction (`notes`) turns what was read into sentences that share a term with the
 question, each with the citation that backs it: the claim's own `([[Source#^p12|¶12]])`,
@@ -255,8 +255,11 @@ def skim(
     warned = _warned(all_units)
     lead = _lead(all_units, warned)
     links = [u for u in all_units if u.heading.casefold() in _LINK_LINE][:2]
-    chosen = {u.index for u in lead + links}
-    used = View(title, type_, tuple(lead + links)).tokens
+    frame = lead + links
+    while frame and View(title, type_, tuple(frame)).tokens > cap // 2:
+        frame.pop()  # a long lead must leave half the cap to what matches the question
+    chosen = {u.index for u in frame}
+    used = View(title, type_, tuple(frame)).tokens
     for u in _best(all_units, q, chosen, warned, best):
         cost = estimate_tokens(u.text) + 4
         if used + cost <= cap:

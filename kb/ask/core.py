@@ -5,7 +5,9 @@ notes (extractive path) or let the model read them through tools (kb.ask.llm), c
 every citation of the draft (kb.ask.cite), then record the question in log.md
 (kb.ask.logbook) and the ledger, and with `save` file the answer back as a page
 (kb.ask.save). An answer left with no valid citation is not an answer: it becomes "the
-wiki does not cover this".
+wiki does not cover this", which is never filed back. A budget too small to open any
+page is said to be that, not passed off as "not covered". An answer drawn from a saved
+answer to the same question says so (`from_saved`).
 
     python -c "from kb.ask import ask; from kb.config import load; from pathlib import Path; \
                print(ask(load(Path('.')), 'why is decode memory-bound?').text)"
@@ -28,10 +30,20 @@ from kb.providers.base import Prices, Provider, estimate_tokens
 from kb.state import State
 
 NEAREST = 5  # pages offered when the wiki does not cover a question
+FROM_SAVED = "From the saved answer"  # the line that says where an answer came from
 
 
 class AskError(Exception):
-    """The question cannot be asked here (empty question, empty wiki); says what to do."""
+    """The question cannot be asked here (empty question, empty wiki, a budget too small
+    to read a page); says what to do. `code` is the CLI's exit status."""
+
+    code = 2
+
+
+class NothingToSave(AskError):
+    """`--save` of a question the wiki does not cover: there is no answer to file."""
+
+    code = 1
 
 
 @dataclass
@@ -48,6 +60,7 @@ class Answer:
     cost: float = 0.0
     seconds: float = 0.0
     saved: str | None = None  # path of the answer page, relative to the vault root
+    from_saved: str | None = None  # title of the saved answer this one was drawn from
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,17 +72,20 @@ def _prices(cfg: Config) -> Prices:
 
 
 def _draft(cfg, state, reader, short, q, provider, on_text, nearest):
-    """(text, covered, tokens, cost) from the extractive path or from the model."""
+    """(text, covered, tokens, cost, saved answer drawn from) from the extractive path
+    or from the model."""
+    favour = frozenset(c.entry.title for c in short if c.score >= SAVED_ANSWER)
     if provider is None:
-        favour = frozenset(c.entry.title for c in short if c.score >= SAVED_ANSWER)
         draft = extractive.answer(explore(reader, short), q, nearest, favour)
+        drawn = next((n.page for n in draft.used if n.page in favour), None)
         out = estimate_tokens(draft.text)
         with state.transaction():
             state.record_usage(
                 model="extractive", operation="ask", source=q.text[:200],
                 input_tokens=reader.tokens, output_tokens=out, cost=0.0,
             )  # fmt: skip
-        return draft.text, draft.covered, {"read": reader.tokens, "input": 0, "output": 0}, 0.0
+        tokens = {"read": reader.tokens, "input": 0, "output": 0}
+        return draft.text, draft.covered, tokens, 0.0, drawn
     session = llm.Session(provider, reader, state, _prices(cfg), cfg.max_output_tokens)
     result = llm.answer(session, short, on_text)
     tokens = {
@@ -77,7 +93,8 @@ def _draft(cfg, state, reader, short, q, provider, on_text, nearest):
         "input": result.usage.prompt_tokens,
         "output": result.usage.output_tokens,
     }
-    return result.text, result.covered, tokens, result.cost
+    drawn = next((t for t in reader.read if t in favour), None) if result.covered else None
+    return result.text, result.covered, tokens, result.cost, drawn
 
 
 def ask(
@@ -106,10 +123,18 @@ def ask(
         nearest = [c.entry.title for c in short[:NEAREST]]
         reader = Reader(index, q, budget or cfg.ask_budget_tokens)
         reader.charge("\n".join(c.entry.line() for c in short))  # the index slice looked at
-        text, covered, tokens, price = _draft(
+        text, covered, tokens, price, drawn = _draft(
             cfg, state, reader, short, q, provider, on_text, nearest
         )
+        if short and not reader.read and reader.starved:
+            raise AskError(
+                f"the budget of {reader.budget:,} tokens is too small to read a page;"
+                " raise --budget-tokens"
+            )
         answer = _checked(q.text, text, covered, index, nearest)
+        if answer.covered and drawn:
+            answer.from_saved = drawn
+            answer.text = f"{FROM_SAVED} [[{drawn}]]:\n\n{answer.text}"
         answer.mode = "extractive" if provider is None else provider.model
         answer.pages_read, answer.tokens, answer.cost = list(reader.read), tokens, price
         details = {"read": answer.pages_read}
@@ -117,6 +142,11 @@ def ask(
             logbook.record(state, cfg, log_entry(today, "ask", q.text, details))
     finally:
         state.close()
+    if save and not answer.covered:
+        raise NothingToSave(
+            "the wiki does not cover this question, so there is no answer to save;"
+            " nothing was written"
+        )
     if save:  # imported here: filing back needs the build machinery, asking does not
         from kb.ask.save import save as file_back
 

@@ -49,6 +49,10 @@ CUES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     ),
 }
 CUE = 1.4
+# A line that does not end like a sentence is a title ("Why Fast Mode Costs More: The
+# Batch Trade-Off"): on topic, but it names the subject rather than saying something.
+_SENTENCE_END = re.compile(r"[.!?…:;)\]\"”’']\s*$")
+HEADLINE = 0.6
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 MAX_QUOTES = 4
 MAX_WORDS = 130
@@ -80,6 +84,7 @@ def rank(notes: list[Note], q: Question, favour: frozenset[str] = frozenset()) -
         norm = K1 * (1 - B + B * len(n.stems) / avg)
         bm25 = sum(q.weight(t) * tf[t] * (K1 + 1) / (tf[t] + norm) for t in q.terms if tf[t])
         brevity = min(1.0, len(n.text.split()) / 8)  # a bare heading is not an answer
+        brevity *= 1.0 if _SENTENCE_END.search(n.text) else HEADLINE  # nor a longer one
         cued = CUE if any(c.search(n.text) for c in cues) else 1.0
         saved = 1.5 if n.page in favour else 1.0
         # the heading a sentence sits under says what it is about ("why decode is ...")

@@ -129,6 +129,7 @@ class Session:
         if not title:
             return "error: give a page title"
         if self.reader.remaining <= 50:
+            self.reader.starved = True
             return "The reading budget is spent: answer now from what you have read."
         view = self.reader.open(title, anchor or None)
         if view is None:

@@ -2,8 +2,10 @@
 
 `Index` is the `pages` table without page text (title, type, path, one-line summary),
 which is what index.md shows, plus the alias registry queried for the question's phrases
-only; the navigator never walks or reads the whole wiki. `shortlist` scores index entries
-by title, alias and summary match (a saved answer to the same question comes first).
+only, plus each page's signature (kb.ask.signature: the words the state holds about it,
+looked up per question term); the navigator never walks or reads the whole wiki.
+`shortlist` scores index entries by title, alias and summary match, or by what of the
+question their signature holds (a saved answer to the same question comes first).
 `Reader` opens pages for both answer paths, charging every token it returns against
 `--budget-tokens`. `explore` is the model-free navigator: a best-first walk from the
 shortlist along links (Related pages, and citations into the exact source paragraph),
@@ -26,6 +28,7 @@ from pathlib import Path
 from kb.ask import compact
 from kb.ask.compact import Note, Unit, View
 from kb.ask.extractive import COVERED
+from kb.ask.signature import Signatures
 from kb.ask.terms import Question, phrase_keys
 from kb.pages import FOLDERS
 from kb.providers.base import estimate_tokens
@@ -35,6 +38,10 @@ from kb.wiki.names import fold, safe_title
 
 _LINK = re.compile(r"(?<!!)\[\[([^\]\n]+)\]\]")
 SAVED_ANSWER = 3.0  # shortlist score of a saved answer to the very same question
+# A page whose signature holds the whole question scores like one whose summary does: it
+# is opened (above MIN_PRIORITY), but after a page named for the question.
+SIGNATURE = 0.5
+LOOSE = 0.7  # "memory" in one paragraph and "wall" in another is weaker evidence
 MAX_VIEWS = 10  # pages or passages opened per question by the extractive navigator
 MIN_PRIORITY = 0.3  # links that match less of the question than this are not followed
 SEEDS = 2  # shortlist entries always opened, so a near miss is judged on its text
@@ -81,6 +88,7 @@ class Index:
         self.entries = {r[0]: Entry(r[0], r[1], r[2], r[3], r[4] or "", r[5] or 0) for r in rows}
         self._files: dict[str, dict[str, tuple[str, str]]] = {}
         self._bodies: dict[str, str | None] = {}
+        self.signatures = Signatures(state.db)
 
     def body(self, entry: Entry) -> str | None:
         """The page's text after its frontmatter, read once per question (the Reader and
@@ -132,13 +140,15 @@ class Index:
 def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     """The index entries that best match the question, best first (weights `q` too).
     Score: how much of the question a page's title (or an alias of it) holds, plus half
-    what its summary holds. Stemming thousands of titles and summaries was most of the
-    cost on a large wiki, so each score is first bounded by substring tests (a question
-    stem is a prefix of the word it matches) and made exact only while the entry could
-    still make the list."""
+    what its summary holds, or SIGNATURE times what its signature holds if that is more
+    (a source page that states what no title names). Stemming thousands of titles and
+    summaries was most of the cost on a large wiki, so each score is first bounded by
+    substring tests (a question stem is a prefix of the word it matches) and made exact
+    only while the entry could still make the list."""
     texts = {k: f"{e.title} {e.summary}".casefold() for k, e in index.entries.items()}
     q.weigh(texts.values())
     by_alias = _by_alias(index, q)
+    signed = _by_signature(index, q)
     weights, total = [(t, q.weight(t)) for t in q.terms], q.total
 
     def share(text: str) -> float:  # at least q.match(text): substrings, no stemming
@@ -147,14 +157,14 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
 
     scored, bounded = [], []
     for key, text in texts.items():
-        alias = by_alias.get(key, 0.0)
-        if not alias and not any(t in text for t, _ in weights):
+        alias, sig = by_alias.get(key, 0.0), signed.get(key, 0.0)
+        if not alias and not sig and not any(t in text for t, _ in weights):
             continue  # cheap test first: most of a large wiki shares no word with it
         e = index.entries[key]
         if e.type == "answer" and same_question(e.summary, q.text):
             scored.append(Candidate(e, SAVED_ANSWER))
             continue
-        upper = max(share(e.title), alias) + 0.5 * share(e.summary)
+        upper = max(max(share(e.title), alias) + 0.5 * share(e.summary), sig)
         if upper > 0:
             bounded.append((-upper, key))
     bounded.sort()
@@ -164,11 +174,22 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
             break  # no entry left can reach the list
         e = index.entries[key]
         score = max(q.match(e.title), by_alias.get(key, 0.0)) + 0.5 * q.match(e.summary)
+        score = max(score, signed.get(key, 0.0))
         if score > 0:
             scored.append(Candidate(e, score))
             bisect.insort(best, -score)
     scored.sort(key=lambda c: (-c.score, -c.entry.n_sources, c.entry.title.casefold()))
     return scored[:limit]
+
+
+def _by_signature(index: Index, q: Question) -> dict[str, float]:
+    """page key -> SIGNATURE times how much of the question its signature holds, less
+    (LOOSE) when the question's words are scattered over the page rather than together."""
+    return {
+        key: SIGNATURE * q.coverage(hit.terms) * (1.0 if hit.near else LOOSE)
+        for key, hit in index.signatures.matches(q.terms).items()
+        if key in index.entries
+    }
 
 
 def _by_alias(index: Index, q: Question) -> dict[str, float]:
@@ -193,6 +214,7 @@ class Reader:
     tokens: int = 0
     read: list[str] = field(default_factory=list)  # titles, in the order first read
     views: list[View] = field(default_factory=list)
+    starved: bool = False  # a page was not read for want of budget
     _parsed: dict[str, tuple[Entry, list[Unit]]] = field(default_factory=dict)
 
     @property
@@ -228,6 +250,7 @@ class Reader:
         else:
             view = compact.skim(entry.title, entry.type, units, self.q, cap)
         if view.tokens > self.remaining:
+            self.starved = True
             return None
         self.tokens += view.tokens
         self.views.append(view)
@@ -293,6 +316,8 @@ def explore(reader: Reader, candidates: list[Candidate]) -> list[Note]:
         if idle >= (PATIENCE if last[1] < COVERED else PATIENCE_ANSWERED):
             break  # the last few reads taught nothing new: more of the same will not either
         _follow(heap, view, q, reader.index)
+    if heap and reader.remaining <= 100:
+        reader.starved = True  # pages were left to read and no budget to read them
     return notes
 
 

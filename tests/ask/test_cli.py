@@ -10,7 +10,7 @@ from kb.ask import NOT_COVERED
 from kb.wiki.page import Page
 from kb.wiki.vault import broken_links
 from tests.ask.helpers import ask_json, unresolved
-from tests.conftest import run
+from tests.conftest import run, snapshot
 
 
 def test_answers_why_with_cited_facts_that_resolve(example_wiki):
@@ -96,8 +96,8 @@ def test_a_rebuild_keeps_the_saved_answer(built):
 
 
 def test_the_budget_bounds_what_is_read(example_wiki):
-    small = ask_json(example_wiki, "Why is decode memory-bound?", "--budget-tokens", "400")
-    assert small["tokens"]["read"] <= 400
+    small = ask_json(example_wiki, "Why is decode memory-bound?", "--budget-tokens", "600")
+    assert small["tokens"]["read"] <= 600 and small["pages_read"]
     full = ask_json(example_wiki, "Why is decode memory-bound?")
     assert full["tokens"]["read"] <= 12_000
     assert len(full["pages_read"]) >= len(small["pages_read"])
@@ -107,3 +107,48 @@ def test_asking_an_empty_wiki_says_what_to_do(vault):
     result = run("ask", "anything?", "--root", str(vault))
     assert result.exit_code == 2
     assert "kb build" in result.stderr
+
+
+def test_a_budget_too_small_to_read_a_page_says_so(example_wiki):
+    result = run("ask", "Why is decode memory-bound?", "--root", str(example_wiki),
+                 "--budget-tokens", "200")  # fmt: skip
+    assert result.exit_code == 2
+    assert "the budget of 200 tokens is too small to read a page; raise --budget-tokens" in (
+        " ".join(result.stderr.split())
+    )
+    assert NOT_COVERED not in result.stdout
+
+
+def test_saving_an_uncovered_answer_files_nothing(built):
+    before = snapshot(built / "wiki")
+    result = run("ask", "What is the capital of Peru?", "--root", str(built), "--save")
+    assert result.exit_code == 1
+    assert "does not cover this question" in result.stderr and "nothing was written" in (
+        " ".join(result.stderr.split())
+    )
+    assert snapshot(built / "wiki") == before
+    assert not (built / "wiki" / "answers").exists()
+
+
+def test_an_answer_drawn_from_a_saved_one_says_so_and_resaving_keeps_its_sources(built):
+    question = "Why is decode memory-bound?"
+    first = ask_json(built, question, "--save")
+    path = built / first["saved"]
+    page = Page.parse(path.read_text())
+    title, sources = page.meta["title"], page.meta["sources"]
+    read = page.body.split("## Pages read", 1)[1].strip()
+    assert first["from_saved"] is None
+
+    again = ask_json(built, question)
+    assert again["from_saved"] == title
+    assert again["text"].startswith(f"From the saved answer [[{title}]]:")
+    plain = run("ask", question, "--root", str(built))
+    assert plain.stdout.startswith(f"From the saved answer [[{title}]]:")
+
+    resaved = ask_json(built, question, "--save")
+    assert resaved["from_saved"] == title and resaved["saved"] == first["saved"]
+    page = Page.parse(path.read_text())
+    assert page.meta["sources"] == sources and f"[[{title}]]" not in page.meta["sources"]
+    assert page.body.split("## Pages read", 1)[1].strip() == read
+    assert "From the saved answer" not in page.body
+    assert broken_links(built / "wiki") == []

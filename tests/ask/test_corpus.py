@@ -27,6 +27,30 @@ def test_seed_questions_get_the_right_facts_with_citations_that_resolve(
     assert data["removed"] == [] and unresolved(seeds, data["text"]) == []
 
 
+# Said on source pages (a key point, a source text block) but named by no concept page,
+# alias or summary: found through page signatures, answered from the exact paragraph.
+IN_SOURCE_TEXT = [
+    ("What is microGPT?", "200 lines", "Karpathy feed absorb", {"^p38", "^p39"}),
+    ("What is nanochat?", "minimalist llm training framework", "Your dependencies", {"^p21"}),
+    ("What is Fast Mode?", "fast mode is just smaller batches", "Pope lecture", {"^p12"}),
+    ("Why are frontier models over-trained?", "100x over-trained", "Pope lecture", {"^p19"}),
+    ("What is the memory wall?", "memory wall is real and paradoxical", "Pope lecture", {"^p18"}),
+]
+
+
+@pytest.mark.parametrize(("question", "fact", "source", "anchors"), IN_SOURCE_TEXT)
+def test_questions_answered_only_in_source_text_reach_the_paragraph(
+    seeds, question, fact, source, anchors
+):
+    data = ask_json(seeds, question)
+    assert data["covered"] is True, data["text"]
+    assert fact in data["text"].casefold()
+    cited = {c["anchor"] for c in data["citations"] if c["page"].startswith(source)}
+    assert cited & anchors, data["citations"]
+    assert data["removed"] == [] and unresolved(seeds, data["text"]) == []
+    assert data["tokens"]["read"] <= 12_000
+
+
 def test_a_question_the_seeds_do_not_cover(seeds):
     data = ask_json(seeds, "What is the capital of Peru?")
     assert data["covered"] is False and data["text"].startswith(NOT_COVERED)

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from kb.ask import cite, compact
-from kb.ask.navigate import Index, Reader, _by_alias, shortlist
+from kb.ask.navigate import Index, Reader, _by_alias, _by_signature, shortlist
 from kb.ask.terms import Question
 from kb.state import State
 from tests.ask.helpers import ask_json, unresolved
@@ -88,9 +88,10 @@ def test_the_bounded_search_finds_the_same_best_units_as_scoring_every_unit():
 
 def brute_shortlist(index: Index, q: Question, limit: int = 8) -> list[str]:
     """The shortlist scored the plain way: every entry, title and summary stemmed."""
-    scored, by_alias = [], _by_alias(index, q)
+    scored, by_alias, signed = [], _by_alias(index, q), _by_signature(index, q)
     for e in index.entries.values():
         score = max(q.match(e.title), by_alias.get(e.key, 0.0)) + 0.5 * q.match(e.summary)
+        score = max(score, signed.get(e.key, 0.0))
         if score > 0:
             scored.append((-score, -e.n_sources, e.title.casefold(), e.title))
     return [t for *_, t in sorted(scored)[:limit]]
@@ -98,7 +99,8 @@ def brute_shortlist(index: Index, q: Question, limit: int = 8) -> list[str]:
 
 def test_the_bounded_shortlist_matches_scoring_every_entry(example_wiki):
     index = Index(State(example_wiki / ".kb" / "state.db"), example_wiki / "wiki")
-    for text in ("why is decode memory bound", "what does prefill cost", "chunked batch step"):
+    texts = ("why is decode memory bound", "what does prefill cost", "chunked batch step")
+    for text in (*texts, "what are the physics of serving", "is the HBM read time a floor?"):
         got = [c.entry.title for c in shortlist(index, Question.parse(text))]
         q = Question.parse(text)
         shortlist(index, q)  # the same idf weights
