@@ -35,6 +35,7 @@ from kb.editors.extractive import ExtractiveEditor
 from kb.pages import FOLDERS, log_entry, sanitize
 from kb.progress import NullProgress, Progress
 from kb.scan import Scan, is_ignored, raw_files, scan, sha256_file  # noqa: F401 (re-exported)
+from kb.signature import Signatures
 from kb.spend import BudgetError, Spend, prices_from
 from kb.state import State
 from kb.wiki import vault
@@ -414,6 +415,7 @@ class Builder:
         evidence.find_pending(self.state)
         self.editor.meter = self.spend.meter("")
         render.finish(self)
+        Signatures(self.state.db).ensure()  # so the first `kb ask` after a build is fast
         fresh = {rel for rel, _ in self.report.failed}
         self.report.still_failing = [
             (rel, row["error"] or "")

@@ -19,8 +19,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from kb import lock
-from kb.ask import signature
+from kb import lock, signature
 from kb.ask.core import FROM_SAVED
 from kb.ask.navigate import same_question
 from kb.build import Builder

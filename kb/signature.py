@@ -23,7 +23,7 @@ behind, unreachable (only ids in `ask_signed` count), and the index is rebuilt f
 scratch once the orphans outnumber the live rows. Without FTS5 or JSON in the SQLite
 build there are no signatures, and the shortlist works from titles and summaries alone.
 
-    python -m kb.ask.signature WIKI_ROOT memor wall
+    python -m kb.signature WIKI_ROOT memor wall
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ class Signatures:
         self.db = db
         self.ready: bool | None = None  # None: not checked yet; False: no FTS5 here
 
-    def _ensure(self) -> bool:
+    def ensure(self) -> bool:
+        """Create the index if needed and sign what changed; False without FTS5."""
         if self.ready is None:
             try:
                 self.db.executescript(_SCHEMA)
@@ -109,7 +110,7 @@ class Signatures:
         """page key -> what its signature holds of `terms` (question stems), for the
         pages that hold any."""
         terms = [t for t in dict.fromkeys(terms) if _TERM.fullmatch(t)]
-        if not terms or not self._ensure():
+        if not terms or not self.ensure():
             return {}
         found: dict[int, set[str]] = {}
         known = []
