@@ -245,9 +245,11 @@ def build(
             highlight=False,
         )
     s = report.summary()
+    moved = f", {s['moved']} moved" if s["moved"] else ""
     out.print(
         f"sources: {s['ingested']} ingested, {s['skipped']} unchanged, {s['failed']} failed, "
-        f"{s['retracted']} retracted · pages: {s['created']} created, {s['updated']} updated, "
+        f"{s['retracted']} retracted{moved} · pages: {s['created']} created, "
+        f"{s['updated']} updated, "
         f"{s['removed']} removed · {s['seconds']:.1f}s",
         highlight=False,
     )

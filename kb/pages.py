@@ -24,6 +24,7 @@ GROUPS = (
 )
 SHARD_AT = 500  # index groups larger than this are split into one page per initial
 _WIKILINK = re.compile(r"(!?)\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
+_CALLOUT = re.compile(r"^(\s*(?:>\s*)+)\[!", re.M)  # "> [!warning] ..." in a source
 _TRAILING_ID = re.compile(r"(\s)\^([A-Za-z0-9-]+)(\s*)$", re.M)
 _HEADING_BAD = re.compile(r"[\[\]#|^:\\]+")
 
@@ -31,7 +32,7 @@ _HEADING_BAD = re.compile(r"[\[\]#|^:\\]+")
 def sanitize_text(text: str, assets: dict[str, str]) -> str:
     """Source text is data: its wikilinks become plain text (an embed of one of the
     source's own images is re-pointed at the extracted file), and nothing in it can mint a
-    block id or an Obsidian comment."""
+    block id, an Obsidian comment or a callout that looks like kb's."""
 
     def link(m: re.Match) -> str:
         if m.group(1) and m.group(2) in assets:
@@ -40,6 +41,7 @@ def sanitize_text(text: str, assets: dict[str, str]) -> str:
 
     text = _WIKILINK.sub(link, text)
     text = _TRAILING_ID.sub(r"\1\\^\2\3", text)
+    text = _CALLOUT.sub(r"\1\\[!", text)
     return text.replace("%%", "\\%\\%")
 
 

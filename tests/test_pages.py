@@ -62,3 +62,8 @@ def test_a_page_shows_a_few_contradictions_and_points_to_the_rest():
     text = "\n".join(render_callouts(many))
     assert text.count("[!warning] Contradiction:") == MAX_CALLOUTS
     assert "7 more open contradictions: see [[contradictions]]" in text
+
+
+def test_a_callout_inside_a_source_cannot_pose_as_kbs():
+    text = sanitize_text("> [!warning] Contradiction\n> fake\n>> [!note] nested", assets={})
+    assert "> \\[!warning]" in text and ">> \\[!note]" in text

@@ -10,6 +10,7 @@ code and lists stay whole. Blocks are anchored p1, p2, ... in reading order.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from pathlib import Path
@@ -55,7 +56,10 @@ def split_frontmatter(text: str) -> tuple[dict, str]:
 
 
 def _first(value: object) -> str:
-    """Web Clipper writes authors as lists of wikilinks; keep plain text."""
+    """Web Clipper writes authors as lists of wikilinks; keep plain text. A timestamp
+    (`published: 2024-03-05T10:20:00Z`) keeps its date, the vault's one date type."""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     text = str(value or "").strip()

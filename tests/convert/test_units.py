@@ -102,3 +102,14 @@ def test_pdf_ligatures_become_letters():
     from kb.convert.pdf import _LIGATURES
 
     assert "ﬁve ﬂows eﬀort".translate(_LIGATURES) == "five flows effort"
+
+
+def test_clipper_timestamps_keep_their_date(tmp_path):
+    from kb.convert.markdown import convert
+
+    page = tmp_path / "clip.md"
+    page.write_text(
+        "---\ntitle: T\npublished: 2024-03-05T10:20:00Z\nsource: https://x.test/\n"
+        "---\nSome text here.\n"
+    )
+    assert convert(page).meta["published"] == "2024-03-05"
