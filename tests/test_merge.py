@@ -68,3 +68,19 @@ def test_a_persons_own_page_is_kept_whole_and_first_when_kb_adopts_it():
     assert body.startswith(mine)
     assert "## What the sources say" in body and "title: A" in out
     assert merge(REF, out, REF) == out  # stable on the next build
+
+
+def test_a_note_whose_bullet_went_away_stays_its_own_paragraph():
+    current = REF.replace("- claim two\n", "- claim two\n\nMy note on claim two.\n")
+    new = REF.replace("- claim two\n", "")
+    out = merge(REF, current, new)
+    assert "- claim one\n\nMy note on claim two.\n" in out  # not fused into the list
+
+
+def test_a_line_at_the_bottom_stays_at_the_bottom_when_the_last_kb_lines_change():
+    table = "---\ntitle: c\n---\n| id | status |\n|---|---|\n| c-1 | open |\n"
+    current = table + "\nMy closing remark.\n"
+    new = table.replace("| c-1 | open |", "| c-2 | open |\n| c-3 | open |")
+    out = merge(table, current, new)
+    assert out.endswith("| c-3 | open |\n\nMy closing remark.\n")
+    assert merge(new, out, new) == out

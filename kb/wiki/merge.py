@@ -26,6 +26,7 @@ class Anchor:
     text: str | None  # the last non-blank kb line before the chunk; None = top of the body
     occurrence: int  # which occurrence of that text (lines can repeat)
     blanks: int  # blank kb lines between it and the chunk
+    at_end: bool = False  # nothing of kb's follows the chunk: it stays last
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ def _anchor(ref: list[str], i: int) -> Anchor:
     j, blanks = i - 1, 0
     while j >= 0 and not ref[j].strip():
         j, blanks = j - 1, blanks + 1
+    at_end = not any(line.strip() for line in ref[i:])
     if j < 0:
-        return Anchor(None, 0, blanks)
-    return Anchor(ref[j], ref[:j].count(ref[j]), blanks)
+        return Anchor(None, 0, blanks, at_end)
+    return Anchor(ref[j], ref[:j].count(ref[j]), blanks, at_end)
 
 
 def human_chunks(reference: str, current: str, also: str | None = None) -> list[Chunk]:
@@ -58,21 +60,37 @@ def human_chunks(reference: str, current: str, also: str | None = None) -> list[
     return chunks
 
 
-def _position(new: list[str], anchor: Anchor, fallback: list[str]) -> int:
-    """Index in `new` after which a chunk anchored at `anchor` goes."""
+def _position(new: list[str], anchor: Anchor, fallback: list[str]) -> tuple[int, bool]:
+    """(index in `new` at which a chunk anchored at `anchor` goes, whether that is the
+    exact place it had)."""
     if anchor.text is None:
-        return 0
+        return 0, True
     seen = [k for k, line in enumerate(new) if line == anchor.text]
     if seen:
         k = seen[min(anchor.occurrence, len(seen) - 1)] + 1
-        while anchor.blanks and k < len(new) and not new[k].strip() and anchor.blanks > 0:
-            k += 1
-            anchor = Anchor(anchor.text, anchor.occurrence, anchor.blanks - 1)
-        return k
+        blanks = anchor.blanks
+        while blanks and k < len(new) and not new[k].strip():
+            k, blanks = k + 1, blanks - 1
+        return k, True
     for earlier in reversed(fallback):  # the kb line is gone: follow an earlier survivor
         if earlier.strip() and earlier in new:
-            return new.index(earlier) + 1
-    return len(new)
+            return new.index(earlier) + 1, False
+    return len(new), False
+
+
+def _spaced(out: list[str], pos: int, lines: list[str]) -> list[str]:
+    """Lines moved to a new place stand as their own paragraph there, so they do not
+    fuse with the list or table next to them."""
+    lines = list(lines)
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if pos > 0 and out[pos - 1].strip():
+        lines.insert(0, "")
+    if pos < len(out) and out[pos].strip():
+        lines.append("")
+    return lines
 
 
 def merge_body(reference: str, current: str, new: str, also: str | None = None) -> str:
@@ -82,12 +100,18 @@ def merge_body(reference: str, current: str, new: str, also: str | None = None) 
         return new
     out = new.split("\n")
     ref = reference.split("\n")
-    inserts: list[tuple[int, int, Chunk]] = []
-    for n, chunk in enumerate(chunks):
+    inserts: list[tuple[int, int, Chunk, bool]] = []
+    last = [c for c in chunks if c.anchor.at_end]  # after all of kb's text, then and now
+    for n, chunk in enumerate(c for c in chunks if not c.anchor.at_end):
         before = ref[: ref.index(chunk.anchor.text)] if chunk.anchor.text in ref else []
-        inserts.append((_position(out, chunk.anchor, before), n, chunk))
-    for pos, _n, chunk in sorted(inserts, key=lambda t: (-t[0], -t[1])):
-        out[pos:pos] = list(chunk.lines)
+        pos, exact = _position(out, chunk.anchor, before)
+        inserts.append((pos, n, chunk, exact))
+    for pos, _n, chunk, exact in sorted(inserts, key=lambda t: (-t[0], -t[1])):
+        out[pos:pos] = list(chunk.lines) if exact else _spaced(out, pos, chunk.lines)
+    for chunk in last:
+        while out and not out[-1].strip():
+            out.pop()
+        out += [""] * chunk.anchor.blanks + list(chunk.lines)
     return "\n".join(out)
 
 
