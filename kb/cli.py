@@ -136,17 +136,22 @@ def editor_name(cfg: Config) -> str:
     return "extractive"
 
 
-def make_editor(cfg: Config):
+def make_editor(cfg: Config, offline: bool = False):
+    """The configured editor. `offline`: it will only estimate (a dry run), so a missing
+    key is no reason to refuse."""
     name = editor_name(cfg)
     if name not in EDITORS:
-        fail(f"unknown editor {cfg.editor!r} in kb.toml; choose one of: {', '.join(EDITORS)}")
+        names = ", ".join([*EDITORS, "auto"])
+        fail(f"unknown editor {cfg.editor!r}; choose one of: {names} ([editor] name in kb.toml)")
     if name == "extractive":
         return EDITORS[name](
             cfg.topics_per_source, cfg.claims_per_topic, cfg.summary_sentences, cfg.key_points
         )
     settings = provider_settings(cfg)
     if cfg.provider == "anthropic" and not settings["api_key"]:
-        fail('the llm editor needs ANTHROPIC_API_KEY (or set [provider] name = "openai")')
+        if not offline:
+            fail('the llm editor needs ANTHROPIC_API_KEY (or set [provider] name = "openai")')
+        settings["api_key"] = "not-set-dry-run"  # never sent: a dry run calls no model
     try:
         provider = make_provider(cfg.provider, **settings)
     except ProviderError as exc:
@@ -222,7 +227,12 @@ def build(
     progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
     try:
         report = build_op.build(
-            cfg, make_editor(cfg), progress, dry_run=dry_run, budget=budget, force=force
+            cfg,
+            make_editor(cfg, offline=dry_run),
+            progress,
+            dry_run=dry_run,
+            budget=budget,
+            force=force,
         )
     except BudgetError as exc:
         fail(str(exc))

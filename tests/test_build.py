@@ -372,3 +372,11 @@ def test_a_persons_frontmatter_keeps_a_retracted_page(example_vault):
     build(example_vault)
     meta = Page.parse(page.read_text()).meta
     assert meta == {"tags": ["mine"]}
+
+
+def test_dry_run_estimates_a_model_build_without_a_key(example_vault, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    result = build(example_vault, "--dry-run", "--editor", "llm")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"estimate \d+ in / \d+ out tokens, \$\d+\.\d{4}", result.output)
+    assert build(example_vault, "--editor", "llm").exit_code == 2  # a real build needs it
