@@ -397,7 +397,9 @@ def lint(
     budget_tokens: Annotated[
         int, typer.Option(help="What --deep may give the editor, in tokens.")
     ] = 50_000,
-    rule: Annotated[list[str] | None, typer.Option(help="Run only this rule (repeatable).")] = None,
+    rule: Annotated[
+        list[str] | None, typer.Option(metavar="NAME", help="Run only this rule (repeatable).")
+    ] = None,
     editor: Annotated[str | None, typer.Option(help="extractive | llm | auto")] = None,
 ):
     """Check the wiki's health; exit 0 when clean, 3 when there are findings (for CI)."""
