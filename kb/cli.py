@@ -398,7 +398,8 @@ def lint(
         int, typer.Option(help="What --deep may give the editor, in tokens.")
     ] = 50_000,
     rule: Annotated[
-        list[str] | None, typer.Option(metavar="NAME", help="Run only this rule (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Run only this rule (repeatable): " + ", ".join(RULES)),
     ] = None,
     editor: Annotated[str | None, typer.Option(help="extractive | llm | auto")] = None,
 ):
