@@ -115,6 +115,11 @@ def convert(path: Path, limits: Limits | None = None) -> Document:
             return converter(path, limits)
     except ConversionError:
         raise
+    except RecursionError as exc:
+        raise ConversionError(
+            f"{label}: elements are nested too deeply to parse",
+            "re-save the file from its application, or simplify it",
+        ) from exc
     except Exception as exc:  # a converter bug or a library choking: never crash a build
         raise ConversionError(
             f"could not convert: {type(exc).__name__}: {exc}",

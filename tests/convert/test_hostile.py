@@ -335,3 +335,10 @@ def test_non_utf8_zip_names(tmp_path: Path, raw_name: bytes, chapter_kept: bool)
     text = " ".join(b.text for b in doc.blocks())
     assert ("First chapter text" in text) == chapter_kept
     assert "A test book." in text
+
+
+def test_html_nested_past_the_recursion_limit_fails_clearly(tmp_path: Path) -> None:
+    page = tmp_path / "deep.html"
+    page.write_text("<html><body>" + "<div>" * 20000 + "x" + "</div>" * 20000 + "</body></html>")
+    with pytest.raises(ConversionError, match="nested too deeply"):
+        convert(page)
