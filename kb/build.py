@@ -359,7 +359,11 @@ class Builder:
 
     # -- the run -----------------------------------------------------------------------
 
-    def source_title(self, rel: str, doc: Document) -> str:
+    def source_title(self, rel: str, doc: Document, digest: Digest) -> str:
+        """A source keeps the title it was first given. A new one takes its document's
+        title, unless a page has it, or the source is itself about a concept of that name
+        (an article titled "KV cache"): the concept gets the plain name, the source
+        "KV cache (source)"."""
         row = self.state.source(rel)
         if row and row["title"]:
             return row["title"]
@@ -368,6 +372,8 @@ class Builder:
             return adopted[0]
         base = safe_title(doc.title)
         taken = self.taken()
+        if concept_key(base) in {t.key for t in digest.topics}:
+            taken.add(fold(base))
         return base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
 
     def prepare(
@@ -375,14 +381,12 @@ class Builder:
     ) -> tuple[Document, Digest, Plan, dict[str, str]]:
         """Convert, digest and plan one source; raises ConversionError or EditorError."""
         doc = convert(self.cfg.raw_dir / rel, self.limits)
-        title = self.source_title(rel, doc)
-        assets = {
-            a.name: f"{FOLDERS['source']}/assets/{safe_title(title)}/{safe_title(a.name)}"
-            for a in doc.assets
-        }
+        folder = f"{FOLDERS['source']}/assets/{safe_title(rel.replace('/', ' '))}"
+        assets = {a.name: f"{folder}/{safe_title(a.name)}" for a in doc.assets}
         doc = sanitize(doc, assets)
         editor = planner or self.editor
         digest = editor.digest(doc)
+        title = self.source_title(rel, doc, digest)
         plan = self.plan(title, digest, self.taken() | {fold(title)}, editor)
         return doc, digest, plan, assets
 

@@ -380,3 +380,13 @@ def test_dry_run_estimates_a_model_build_without_a_key(example_vault, monkeypatc
     assert result.exit_code == 0, result.output
     assert re.search(r"estimate \d+ in / \d+ out tokens, \$\d+\.\d{4}", result.output)
     assert build(example_vault, "--editor", "llm").exit_code == 2  # a real build needs it
+
+
+def test_an_article_about_a_concept_leaves_the_plain_name_to_the_concept(vault):
+    text = "# KV cache\n\n" + "The KV cache holds keys and values. " * 3 + "\n\n"
+    text += "A KV cache grows with every token. Decode reads the KV cache each step.\n"
+    (vault / "raw" / "kv.md").write_text(text)
+    build(vault)
+    assert (vault / "wiki" / "concepts" / "KV cache.md").is_file()
+    assert (vault / "wiki" / "sources" / "KV cache (source).md").is_file()
+    assert broken_links(vault / "wiki") == []
