@@ -38,6 +38,8 @@ _NOT_UNITS = frozenset(
 # Beyond its own topics, how many other names and terms a source offers to pages that
 # exist (it never creates a page from these): how sources meet on one page.
 MENTIONS = 40
+# Spoken filler: a sentence full of it is talk about the talk, not a claim to cite.
+_FILLER = frozenset("yeah um uh uhm like okay ok mean gonna wanna kinda sorta basically".split())
 _PROSE_KINDS = ("para", "list", "quote", "footnote")  # tables and code are not sentences
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M)
 
@@ -132,7 +134,12 @@ class ExtractiveEditor:
         if n_words < 6 or n_words > 70 or s.text.rstrip().endswith("?"):
             return 0.0
         position = 1.0 / (1.0 + s.index / 20)  # early sentences frame a document
-        return sum(weight[k] for k in keys) + 0.5 * position
+        score = sum(weight[k] for k in keys) + 0.5 * position
+        words = s.plain.lower().split()
+        filler = sum(w.strip(",.") in _FILLER for w in words)
+        if filler * 10 > n_words or not s.text[:1].isupper():  # speech, or a fragment
+            score *= 0.3
+        return score
 
     def _topic(self, cand, aliases, sents, scores, by_sentence) -> Topic:
         best = sorted(cand.sentences, key=lambda i: (-scores[i], i))[: self.claims]
