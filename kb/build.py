@@ -42,6 +42,9 @@ from kb.wiki import vault
 from kb.wiki.atomic import remove_leftovers, write_atomic
 from kb.wiki.names import concept_key, fold, safe_title, unique_title
 
+# Names no topic may claim as an alias: kb's own pages.
+RESERVED_KEYS = frozenset({"index", "log", "contradictions"})
+
 
 @dataclass
 class Report:
@@ -55,6 +58,7 @@ class Report:
     planned: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # dry run
     estimates: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # in, out, USD
     stopped: str = ""  # why the build stopped early (a budget), if it did
+    fatal: str = ""  # a setup error (key, model, endpoint) that stopped the build
     warnings: list[str] = field(default_factory=list)  # edits rejected, fallbacks taken
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) raw paths
     still_failing: list[tuple[str, str]] = field(default_factory=list)  # unchanged failures
@@ -264,7 +268,8 @@ class Builder:
 
     def _contribute(self, db, rel: str, key: str, title: str, topic: Topic) -> None:
         self._upsert_page(db, key, title, topic.kind)
-        for k in (topic.key, *(concept_key(a) for a in topic.aliases)):
+        names = (topic.name, *topic.aliases)
+        for k in {concept_key(n) for n in names if len(n) <= 80} - RESERVED_KEYS:
             db.execute("INSERT OR IGNORE INTO aliases VALUES (?, ?)", (k, key))
         row = db.execute(
             "SELECT payload FROM contributions WHERE source=? AND page_key=?", (rel, key)
@@ -413,7 +418,11 @@ class Builder:
                 )
                 break
             self.editor.meter = self.spend.meter(rel)
-            self._build_one(rel, sha, size, mtime)
+            try:
+                self._build_one(rel, sha, size, mtime)
+            except EditorError as exc:  # fatal: a wrong key, model id or endpoint
+                self.report.fatal = f"{exc}; no source was marked failed: fix it and build again"
+                break
             self.progress.advance(rel)
         self.progress.done()
         evidence.find_pending(self.state)
@@ -435,6 +444,8 @@ class Builder:
         try:
             doc, digest, plan, assets = self.prepare(rel)
         except (ConversionError, EditorError) as exc:
+            if getattr(exc, "fatal", False):
+                raise  # the setup is wrong, not this source: the run stops
             if getattr(exc, "retryable", False):  # a busy model: the next build tries again
                 sha, mtime = "", -1
             self.fail(rel, sha, size, mtime, str(exc))

@@ -248,6 +248,8 @@ def build(
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.stopped:
         err.print(f"[yellow]stopped:[/] {escape(report.stopped)}", highlight=False)
+    if report.fatal:
+        err.print(f"[bold red]error:[/] {escape(report.fatal)}", highlight=False)
     if report.still_failing:
         err.print(
             f"{len(report.still_failing)} source(s) still failing, unchanged since their"
@@ -263,7 +265,7 @@ def build(
         f"{s['removed']} removed · {s['seconds']:.1f}s",
         highlight=False,
     )
-    raise typer.Exit(1 if report.failed or report.still_failing else 0)
+    raise typer.Exit(2 if report.fatal else 1 if report.failed or report.still_failing else 0)
 
 
 @app.command()

@@ -217,11 +217,16 @@ def index_pages(entries: list[Entry], today: str) -> dict[str, str]:
 
 def log_entry(day: str, op: str, title: str, details: dict[str, list[str]]) -> str:
     """`## [2026-04-02] ingest | Title` then one line per page touched (plain names, so
-    the log never holds a link that a later retraction would break)."""
+    the log never holds a link that a later retraction would break; an error message
+    quoting `[[...]]` is escaped for the same reason)."""
     lines = [f"## [{day}] {op} | {one_line(title)}"]
     for verb, names in details.items():
-        lines += [f"- {verb} {n}" for n in names]
+        lines += [f"- {verb} {_inert(one_line(n))}" for n in names]
     return "\n".join(lines) + "\n"
+
+
+def _inert(text: str) -> str:
+    return text.replace("[[", "\\[\\[").replace("%%", "\\%\\%")
 
 
 LOG_HEADER = Page(

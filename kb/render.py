@@ -27,7 +27,7 @@ from kb.editors.base import (
     topic_from,
 )
 from kb.editors.extractive import ExtractiveEditor
-from kb.pages import LOG_HEADER, Callout, Entry, index_pages, source_page, topic_page
+from kb.pages import LOG_HEADER, Callout, Entry, index_pages, log_entry, source_page, topic_page
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge, merge_meta
 from kb.wiki.names import fold
@@ -44,6 +44,26 @@ def doc_from(d: dict) -> Document:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _broken_frontmatter(text: str) -> bool:
+    page = Page.parse(text)
+    return text.startswith("---\n") and not page.meta and page.body.startswith("---")
+
+
+MAX_ALIASES, MAX_ALIAS_CHARS = 30, 80
+
+
+def clean_aliases(title: str, names: set[str], others: frozenset[str]) -> list[str]:
+    """A page's aliases: not its own title, not another page's, not kb's special pages,
+    not run-on junk a model may have offered; a bounded list."""
+    taken = {fold(t) for t in others} | {"index", "log", "contradictions"}
+    keep = {
+        a
+        for a in names
+        if fold(a) != fold(title) and fold(a) not in taken and 0 < len(a) <= MAX_ALIAS_CHARS
+    }
+    return sorted(keep, key=lambda a: (a.casefold(), a))[:MAX_ALIASES]
 
 
 def summary_claim(title: str, aliases: list[str], notes: list[SourceNote]) -> str:
@@ -171,6 +191,12 @@ class Renderer:
         )
         path = self.wiki / row["path"]
         current = read_text(path)
+        if current is not None and _broken_frontmatter(current):
+            self.b.report.warnings.append(
+                f"{self.b.cfg.wiki}/{row['path']}: its frontmatter is not valid YAML, so kb left"
+                " the page as it is; fix the frontmatter (kb lint shows it) and build again"
+            )
+            return  # stays dirty: written once the person has mended it
         meta_updated = row["updated"] or self.today
         new = render(meta_updated)
         reference = row["generated"]
@@ -251,9 +277,10 @@ class Renderer:
         contribs = contribs + self._mentions(row["key"], {src for src, _ in contribs})
         notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
         notes.sort(key=lambda n: (n.source_title.casefold(), n.source_title))
-        aliases = sorted(
-            {a for n in notes for a in (n.topic.name, *n.topic.aliases) if fold(a) != row["key"]},
-            key=lambda a: (a.casefold(), a),
+        aliases = clean_aliases(
+            row["title"],
+            {a for n in notes for a in (n.topic.name, *n.topic.aliases)},
+            self.known_titles(),
         )
         related = self._related(row["key"], notes)
         draft = self.drafts.get(row["key"])
@@ -295,6 +322,10 @@ class Renderer:
             return self.b.editor.write_page(brief)
         except EditorError as exc:
             self.b.report.warnings.append(f"{brief.title}: {exc}; wrote the cited claims instead")
+            entry = log_entry(
+                self.today, "fallback", brief.title, {"model's page rejected:": [str(exc)]}
+            )
+            self.state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
             if exc.retryable:
                 self.retry.add(fold(brief.title))
             return ExtractiveEditor().write_page(brief)

@@ -390,3 +390,25 @@ def test_an_article_about_a_concept_leaves_the_plain_name_to_the_concept(vault):
     assert (vault / "wiki" / "concepts" / "KV cache.md").is_file()
     assert (vault / "wiki" / "sources" / "KV cache (source).md").is_file()
     assert broken_links(vault / "wiki") == []
+
+
+def test_a_page_with_broken_frontmatter_is_left_alone_and_named(example_vault):
+    build(example_vault)
+    page = example_vault / "wiki" / "concepts" / "KV cache.md"
+    broken = page.read_text().replace("sources:\n", "sources: [unclosed\n", 1)
+    page.write_text(broken)
+    src = example_vault / "raw" / "kv-cache-and-memory-bound-decode.md"
+    src.write_text(src.read_text() + "\nThe KV cache also matters for latency.\n")
+    result = build(example_vault)
+    assert "concepts/KV cache.md: its frontmatter is not valid YAML" in result.output
+    assert page.read_text() == broken  # untouched, never doubled
+    page.write_text(broken.replace("sources: [unclosed\n", "sources:\n", 1))
+    build(example_vault)
+    assert page.read_text().count("\n---\n") == 1 and "title: KV cache" in page.read_text()
+
+
+def test_aliases_never_take_kbs_own_names_or_another_pages_title():
+    from kb.render import clean_aliases
+
+    names = {"KV caches", "log", "Index", "HBM", "x" * 200, "KV cache"}
+    assert clean_aliases("KV cache", names, frozenset({"HBM", "KV cache"})) == ["KV caches"]

@@ -167,11 +167,14 @@ Meter = Callable[[object, str, str], None]
 
 class EditorError(Exception):
     """An editor could not digest a source or write a page; the message says why.
-    `retryable`: the model was busy or unreachable, so the same source may succeed later."""
+    `retryable`: the same source may succeed later (a busy model, a bad reply).
+    `fatal`: nothing can succeed until the user fixes the setup (a wrong key or model id):
+    the build stops instead of blaming every source in turn."""
 
-    def __init__(self, message: str, retryable: bool = False) -> None:
+    def __init__(self, message: str, retryable: bool = False, fatal: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.fatal = fatal
 
 
 class Editor(Protocol):

@@ -73,6 +73,20 @@ def _claim_key(claim: Claim) -> tuple[str, str]:
     return claim.anchor, claim.quote
 
 
+# The provider cannot work at all until the user fixes the setup.
+FATAL_KINDS = frozenset({"auth", "config", "not_found"})
+# A reply the model may well get right next time: the source is retried on the next build.
+AGAIN_KINDS = frozenset({"invalid_json", "max_tokens", "invalid_response", "refusal"})
+
+
+def editor_error(exc: ProviderError, prefix: str = "") -> EditorError:
+    return EditorError(
+        prefix + str(exc),
+        retryable=exc.retryable or exc.kind in AGAIN_KINDS,
+        fatal=exc.kind in FATAL_KINDS,
+    )
+
+
 class LLMEditor:
     name = "llm"
 
@@ -148,7 +162,7 @@ class LLMEditor:
         except ProviderError as exc:
             halves = llm_chunks.halves(chunk)
             if exc.kind != "max_tokens" or halves is None:
-                raise EditorError(str(exc), exc.retryable) from exc
+                raise editor_error(exc) from exc
             # The digest of this part does not fit the output limit: digest each half.
             return [d for half in halves for d in self._map(doc, half, blocks, n)]
         return [self._digest_of(reply.data, blocks)]
@@ -178,7 +192,7 @@ class LLMEditor:
         try:
             data = self._call(request).data
         except ProviderError as exc:
-            raise EditorError(str(exc), exc.retryable) from exc
+            raise editor_error(exc) from exc
         checked = Checked()
 
         def pick(keys: list[str], cap: int) -> tuple:
@@ -230,7 +244,7 @@ class LLMEditor:
         try:
             data = self._call(request).data
         except ProviderError as exc:
-            raise EditorError(f"plan: {exc}", exc.retryable) from exc
+            raise editor_error(exc, "plan: ") from exc
         out: dict[str, str] = {}
         for m in data["matches"]:
             if m["topic"] in tids and m["page"] in pids:  # the schema says so; trust nothing
@@ -251,7 +265,7 @@ class LLMEditor:
             try:
                 reply = self._call(request)
             except ProviderError as exc:
-                raise EditorError(f"the model could not write the page: {exc}") from exc
+                raise editor_error(exc, "the model could not write the page: ") from exc
             text, problems = pg.assemble(reply.data["sections"], sections)
             problems += pg.problems(text, brief, layout.required) if text else []
             if not problems:

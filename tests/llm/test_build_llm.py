@@ -126,6 +126,8 @@ def test_a_rejected_page_falls_back_to_cited_claims_with_a_warning(vault):
     text = (vault / "wiki" / "entities" / "KV cache.md").read_text()
     assert "## What the sources say" in text and "Uncited." not in text
     assert broken_links(vault / "wiki") == []
+    log = (vault / "wiki" / "log.md").read_text()
+    assert re.search(r"^## \[.+\] fallback \| KV cache$", log, re.M)  # on record, not only shown
 
 
 def test_dry_run_estimates_per_source_and_calls_no_model(vault):
@@ -207,3 +209,28 @@ def test_a_provider_error_while_writing_a_page_falls_back_and_is_reported(vault)
     assert any("overloaded" in w for w in report.warnings)
     assert broken_links(vault / "wiki") == []
     assert [r["operation"] for r in ledger(vault)].count("integrate") == len(provider.requests) - 1
+
+
+def test_a_bad_json_reply_is_retried_on_the_next_build(vault):
+    add_sources(vault, KV, HBM)
+    provider, _curator = curated()
+    provider.queue.appendleft("{'topics': [unterminated")
+    report, _ = build_llm(vault, provider)
+    assert [rel for rel, _ in report.failed] == [HBM]
+    report, _ = build_llm(vault, curated()[0])  # the model may well get it right now
+    assert report.ingested == [HBM] and not report.failed
+
+
+def test_a_wrong_key_stops_the_build_and_blames_no_source(vault):
+    add_sources(vault, KV, HBM)
+
+    def unauthorized(request):
+        raise ProviderError("authentication failed: check ANTHROPIC_API_KEY", kind="auth")
+
+    report, _ = build_llm(vault, ScriptedProvider([unauthorized] * 5))
+    assert "authentication failed" in report.fatal and not report.failed
+    assert report.ingested == [] and all(
+        r["status"] != "failed" for r in source_rows(vault).values()
+    )
+    report, _ = build_llm(vault, curated()[0])  # the key is fixed: everything builds
+    assert sorted(report.ingested) == sorted([KV, HBM])

@@ -238,6 +238,13 @@ def failing_writer(request):
     return valid(request)
 
 
+def without_reasons(files: dict[str, bytes]) -> dict[str, bytes]:
+    log = files["log.md"].decode()
+    return files | {
+        "log.md": re.sub(r"^- model's page rejected: .*$", "-", log, flags=re.M).encode()
+    }
+
+
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_a_page_writer_that_obeys_the_source_is_rejected_and_reported(tmp_path, attack):
     hostile, control = base_vault(tmp_path, "hostile"), base_vault(tmp_path, "control")
@@ -251,8 +258,11 @@ def test_a_page_writer_that_obeys_the_source_is_rejected_and_reported(tmp_path, 
     assert rejected == touched, report.warnings  # every obeying edit rejected, and reported
     assert all("wrote the cited claims instead" in w for w in report.warnings)
     assert all(reason in w for w in report.warnings), report.warnings
-    # The same wiki as a model that wrote nothing: not one byte of the obeyed edit got in.
-    assert snapshot(hostile / "wiki") == snapshot(control / "wiki")
+    # The same wiki as a model that wrote nothing: not one byte of the obeyed edit got in
+    # (log.md differs only by the recorded reason of each rejection).
+    assert without_reasons(snapshot(hostile / "wiki")) == without_reasons(
+        snapshot(control / "wiki")
+    )
     after = snapshot(hostile / "wiki")
     assert set(before) <= set(after)  # no page deleted or renamed
     kv = after["entities/KV cache.md"].decode()
