@@ -46,7 +46,7 @@ class Config:
     context_window: int = 200_000
     max_output_tokens: int = 8192
     timeout_seconds: float = 120.0
-    max_retries: int = 4
+    max_retries: int = 1  # the SDK's own; the provider adds its backoff for 429/529 on top
     prices: dict[str, float] = field(
         default_factory=lambda: {
             "input": 3.0,
