@@ -345,6 +345,19 @@ class Builder:
             db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
         self.report.moved.append((old, new))
 
+    def _restore_missing(self) -> None:
+        """wiki/ is compiled output: a kb page whose file is gone is written again. A saved
+        answer someone deleted stays deleted."""
+        present = {p.as_posix() for p in self.files.values()}
+        rows = self.state.db.execute("SELECT key, type, path FROM pages").fetchall()
+        gone = [(r["key"], r["type"]) for r in rows if r["path"] not in present]
+        with self.state.transaction():
+            for key, type_ in gone:
+                if type_ == "answer":
+                    self.state.db.execute("DELETE FROM pages WHERE key=?", (key,))
+                elif type_ != "special":
+                    self.state.db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
+
     def _moves(self, found: Scan) -> Scan:
         """Pair deleted and new files with the same bytes: a rename, not a new source."""
         gone = {}
@@ -403,6 +416,7 @@ class Builder:
         self.report.skipped = len(found.unchanged)
         if dry_run:
             return self._dry_run(found, start)
+        self._restore_missing()
         found = self._moves(found)
         if self.spend.budget > 0:
             self._check_budget(found)

@@ -453,16 +453,20 @@ class Renderer:
 
 
 def flush_log(state, wiki: Path) -> None:
-    """Append the pending log entries to log.md (atomically), then forget them."""
+    """Append the pending log entries to log.md (atomically), then forget them. A missing
+    log.md is started again (its history went with it)."""
     pending = state.pending_log()
-    if not pending:
-        return
     path = wiki / "log.md"
-    current = read_text(path) or LOG_HEADER
-    text = current.rstrip("\n") + "\n\n" + "\n".join(e for _, e in pending)
-    write_atomic(path, text)
-    with state.transaction():
-        state.clear_log(pending[-1][0])
+    current = read_text(path)
+    if not pending and current is not None:
+        return
+    text = (current or LOG_HEADER).rstrip("\n")
+    if pending:
+        text += "\n\n" + "\n".join(e for _, e in pending)
+    write_atomic(path, text + ("" if pending else "\n"))
+    if pending:
+        with state.transaction():
+            state.clear_log(pending[-1][0])
 
 
 def finish(builder) -> None:

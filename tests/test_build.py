@@ -412,3 +412,16 @@ def test_aliases_never_take_kbs_own_names_or_another_pages_title():
 
     names = {"KV caches", "log", "Index", "HBM", "x" * 200, "KV cache"}
     assert clean_aliases("KV cache", names, frozenset({"HBM", "KV cache"})) == ["KV caches"]
+
+
+def test_deleted_pages_or_a_deleted_wiki_are_written_again(example_vault):
+    build(example_vault)
+    wiki = example_vault / "wiki"
+    before = snapshot(wiki)
+    (wiki / "concepts" / "KV cache.md").unlink()
+    assert "1 created" in build(example_vault).output
+    shutil.rmtree(wiki)
+    build(example_vault)
+    after = snapshot(wiki)
+    before.pop("log.md"), after.pop("log.md")  # the history went with the folder
+    assert after == before
