@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from kb import evidence, lock, render
+from kb import evidence, lock, moves, render
 from kb.adopt import adopt
 from kb.convert import Limits, convert
 from kb.document import ConversionError, Document
@@ -318,33 +318,6 @@ class Builder:
             db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
         self.report.retracted.append(rel)
 
-    def move(self, old: str, new: str, size: int, mtime: int) -> None:
-        """A raw file renamed or moved (same bytes): its pages keep their titles and links;
-        only the recorded path changes (and the source page's `raw`)."""
-        db = self.state.db
-        title = self.state.source(old)["title"]
-        with self.state.transaction():
-            db.execute(
-                "UPDATE sources SET path=?, size=?, mtime_ns=? WHERE path=?",
-                (new, size, mtime, old),
-            )
-            for table in ("contributions", "quantities", "mentions"):
-                db.execute(f"UPDATE {table} SET source=? WHERE source=?", (new, old))
-            key = fold(title)
-            (payload,) = db.execute(
-                "SELECT payload FROM contributions WHERE source=? AND page_key=?", (new, key)
-            ).fetchone()
-            data = json.loads(payload) | {"raw": f"{self.cfg.raw}/{new}"}
-            db.execute(
-                "UPDATE contributions SET payload=? WHERE source=? AND page_key=?",
-                (json.dumps(data, ensure_ascii=False), new, key),
-            )
-            db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
-            evidence.rename(self.state, old, new)
-            entry = log_entry(self.today, "move", title, {"raw:": [f"{old} -> {new}"]})
-            db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
-        self.report.moved.append((old, new))
-
     def _restore_missing(self) -> None:
         """wiki/ is compiled output: a kb page whose file is gone is written again. A saved
         answer someone deleted stays deleted."""
@@ -359,21 +332,10 @@ class Builder:
                     self.state.db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
 
     def _moves(self, found: Scan) -> Scan:
-        """Pair deleted and new files with the same bytes: a rename, not a new source."""
-        gone = {}
-        for rel in found.deleted:
-            row = self.state.source(rel)
-            if row and row["status"] == "ok" and row["sha256"]:
-                gone.setdefault(row["sha256"], rel)
-        changed = []
-        for rel, sha, size, mtime in found.changed:
-            old = gone.pop(sha, None)
-            if old and self.state.source(rel) is None:
-                self.move(old, rel, size, mtime)
-            else:
-                changed.append((rel, sha, size, mtime))
-        moved = {old for old, _ in self.report.moved}
-        return Scan(changed, found.unchanged, [d for d in found.deleted if d not in moved])
+        """Renamed or moved raw files (same bytes) keep their pages; the rest go on."""
+        found, moved = moves.apply(self.state, found, self.cfg.raw, self.today)
+        self.report.moved += moved
+        return found
 
     # -- the run -----------------------------------------------------------------------
 
