@@ -30,9 +30,15 @@ def status(cfg: Config) -> Status:
                 st = path.stat()
             except OSError:  # a dangling symlink, or gone since the walk
                 continue
-            if not row or (row["size"], row["mtime_ns"]) != (st.st_size, st.st_mtime_ns):
+            retry = row is not None and row["status"] == "failed" and not row["sha256"]
+            changed = not row or (row["size"], row["mtime_ns"]) != (st.st_size, st.st_mtime_ns)
+            if changed and not retry:
                 pending.append(rel)
-        failed = [(p, r["error"]) for p, r in sorted(known.items()) if r["status"] == "failed"]
+        failed = [
+            (p, (r["error"] or "") + ("; retried on the next build" if not r["sha256"] else ""))
+            for p, r in sorted(known.items())
+            if r["status"] == "failed"
+        ]
         return Status(state.counts(), pending, failed, state.last_run(), state.spend())
     finally:
         state.close()

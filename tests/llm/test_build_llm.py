@@ -217,6 +217,8 @@ def test_a_bad_json_reply_is_retried_on_the_next_build(vault):
     provider.queue.appendleft("{'topics': [unterminated")
     report, _ = build_llm(vault, provider)
     assert [rel for rel, _ in report.failed] == [HBM]
+    shown = " ".join(run("status", "--root", str(vault)).output.split())
+    assert "retried on the next build" in shown and f"pending raw/{HBM}" not in shown
     report, _ = build_llm(vault, curated()[0])  # the model may well get it right now
     assert report.ingested == [HBM] and not report.failed
 
