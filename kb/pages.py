@@ -21,6 +21,7 @@ GROUPS = (
     ("entity", "Entities"),
     ("answer", "Answers"),
     ("overview", "Overviews"),
+    ("note", "Your notes"),  # pages a person wrote: listed, never changed
 )
 SHARD_AT = 500  # index groups larger than this are split into one page per initial
 _WIKILINK = re.compile(r"(!?)\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
@@ -168,6 +169,8 @@ class Entry:
 
 
 def _entry_line(e: Entry) -> str:
+    if e.type == "note":
+        return f"- [[{e.title}]]"
     summary = one_line(e.summary)
     if len(summary) > 140:
         summary = summary[:137].rsplit(" ", 1)[0] + "…"

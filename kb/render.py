@@ -400,6 +400,7 @@ class Renderer:
             for r in self.state.pages().values()
             if r["type"] != "special"
         ]
+        entries += self._notes({r["path"] for r in self.state.pages().values()})
         pages = index_pages(entries, self.today)
         for rel, text in pages.items():
             self._write_special(rel, text)
@@ -421,6 +422,19 @@ class Renderer:
         meta = {"title": "contradictions", "type": "overview", "tags": ["contradictions"]}
         self._write_special("contradictions.md", Page(meta, body).render(), self.status)
         self.flush_log()
+
+    def _notes(self, kb_paths: set[str]) -> list[Entry]:
+        """Pages a person wrote (not kb's, not its special pages), so the index shows them."""
+        out = []
+        for rel in self.b.files.values():
+            path = rel.as_posix()
+            if rel.suffix != ".md" or path in kb_paths or rel.parts[0] in ("index", "lint"):
+                continue
+            if path in ("index.md", "log.md", "contradictions.md"):
+                continue
+            if (self.wiki / rel).exists():
+                out.append(Entry(rel.stem, "note", "", 0, ""))
+        return out
 
     def _write_special(self, rel: str, new: str, status: dict | None = None) -> None:
         """Like a page: kb's text is regenerated, a person's lines are kept."""

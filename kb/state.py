@@ -54,6 +54,13 @@ CREATE TABLE IF NOT EXISTS ledger (
 """
 
 
+# Columns added after the first release of a table: (table, column, declaration).
+ADDED_COLUMNS = (
+    ("sources", "contra_pending", "INTEGER DEFAULT 0"),
+    ("pages", "pending", "TEXT"),
+)
+
+
 class State:
     """A thin, explicit wrapper over the SQLite file. One connection per State."""
 
@@ -65,6 +72,15 @@ class State:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """A state made by an older kb gains the columns added since (tables are created
+        above); nothing is lost, so no rebuild is needed."""
+        for table, column, decl in ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         self.db.close()

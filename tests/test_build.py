@@ -425,3 +425,32 @@ def test_deleted_pages_or_a_deleted_wiki_are_written_again(example_vault):
     after = snapshot(wiki)
     before.pop("log.md"), after.pop("log.md")  # the history went with the folder
     assert after == before
+
+
+def test_a_persons_own_pages_are_listed_in_the_index(example_vault):
+    (example_vault / "wiki" / "mine").mkdir(parents=True)
+    (example_vault / "wiki" / "mine" / "Reading list.md").write_text("# Reading list\n\nBooks.\n")
+    build(example_vault)
+    index = (example_vault / "wiki" / "index.md").read_text()
+    assert "## Your notes\n\n- [[Reading list]]\n" in index
+    assert (example_vault / "wiki" / "mine" / "Reading list.md").read_text() == (
+        "# Reading list\n\nBooks.\n"
+    )
+
+
+def test_a_state_made_by_an_older_kb_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    from kb.state import State
+
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.execute(
+        "CREATE TABLE pages (key TEXT PRIMARY KEY, title TEXT NOT NULL, type TEXT NOT NULL,"
+        " path TEXT NOT NULL, generated TEXT, written_hash TEXT, summary TEXT,"
+        " n_sources INTEGER DEFAULT 0, created TEXT, updated TEXT, dirty INTEGER DEFAULT 0)"
+    )
+    db.execute("INSERT INTO pages (key, title, type, path) VALUES ('a', 'A', 'concept', 'c/A.md')")
+    db.commit()
+    db.close()
+    state = State(tmp_path / "state.db")
+    assert state.page("a")["pending"] is None and state.page("a")["title"] == "A"
