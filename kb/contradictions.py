@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kb.editors.base import Claim, Quantity
+from kb.editors.base import Claim, Quantity, claim_from
 from kb.editors.text import content_stems
 
 MIN_SHARED = 3  # content stems two contexts must share to be "about the same thing"
@@ -34,6 +34,13 @@ class Contradiction:
     a: Claim
     b_source: str
     b: Claim
+
+
+def contradiction_from(d: dict) -> Contradiction:
+    """A stored contradiction (its JSON payload) back as a Contradiction."""
+    return Contradiction(
+        d["id"], d["what"], d["a_source"], claim_from(d["a"]), d["b_source"], claim_from(d["b"])
+    )
 
 
 def make_id(a: Claim, b: Claim) -> str:

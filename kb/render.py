@@ -100,6 +100,7 @@ class Renderer:
         self.drafts: dict[str, object] = {}  # page key -> PageDraft, written once per build
         self._anchors: dict[str, frozenset[str]] = {}
         self._known: frozenset[str] | None = None
+        self._aliases: dict[str, str] | None = None
         self.retry: set[str] = set()  # pages whose model write failed transiently
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
@@ -108,17 +109,10 @@ class Renderer:
     def _callouts(self) -> dict[str, list[Callout]]:
         out: dict[str, list[Callout]] = {}
         for row in self.state.db.execute("SELECT payload, pages FROM contradictions ORDER BY id"):
-            c = json.loads(row[0])
-            if self.status.get(c["id"], "open") != "open":
+            c = contra.contradiction_from(json.loads(row[0]))
+            if self.status.get(c.id, "open") != "open":
                 continue
-            call = Callout(
-                c["id"],
-                c["what"],
-                self.titles.get(c["a_source"], c["a_source"]),
-                claim_from(c["a"]),
-                self.titles.get(c["b_source"], c["b_source"]),
-                claim_from(c["b"]),
-            )
+            call = Callout(c.id, c.what, self._title(c.a_source), c.a, self._title(c.b_source), c.b)
             for key in json.loads(row[1]):
                 out.setdefault(key, []).append(call)
         return out
@@ -350,8 +344,9 @@ class Renderer:
         return sorted(out.items())
 
     def _related(self, key: str, notes: list[SourceNote]) -> list[str]:
-        aliases = self.b.state.alias_map() if not hasattr(self, "_aliases") else self._aliases
-        self._aliases = aliases
+        if self._aliases is None:
+            self._aliases = self.state.alias_map()  # once per build, then every page uses it
+        aliases = self._aliases
         counts: Counter = Counter()
         for n in notes:
             for k in n.topic.related:
@@ -388,7 +383,13 @@ class Renderer:
 
     # -- index, contradictions, log -----------------------------------------------------
 
+    def _title(self, source: str) -> str:
+        return self.titles.get(source, source)
+
     def specials(self) -> None:
+        rows = self.state.db.execute(  # not `generated`: the index needs only these
+            "SELECT title, type, path, summary, n_sources, updated FROM pages"
+        ).fetchall()
         entries = [
             Entry(
                 r["title"],
@@ -397,27 +398,21 @@ class Renderer:
                 r["n_sources"] or 0,
                 r["updated"] or self.today,
             )
-            for r in self.state.pages().values()
+            for r in rows
             if r["type"] != "special"
         ]
-        entries += self._notes({r["path"] for r in self.state.pages().values()})
+        entries += self._notes({r["path"] for r in rows})
         pages = index_pages(entries, self.today)
         for rel, text in pages.items():
             self._write_special(rel, text)
         self._prune_shards(set(pages))
-        items = []
-        for (payload,) in self.state.db.execute("SELECT payload FROM contradictions"):
-            c = contra.Contradiction(**{**json.loads(payload)})
-            c = contra.Contradiction(
-                c.id, c.what, c.a_source, claim_from(c.a), c.b_source, claim_from(c.b)
+        items = [
+            (c, self._title(c.a_source), self._title(c.b_source))
+            for c in (
+                contra.contradiction_from(json.loads(p))
+                for (p,) in self.state.db.execute("SELECT payload FROM contradictions")
             )
-            items.append(
-                (
-                    c,
-                    self.titles.get(c.a_source, c.a_source),
-                    self.titles.get(c.b_source, c.b_source),
-                )
-            )
+        ]
         body = contra.render_table(items, self.status)
         meta = {"title": "contradictions", "type": "overview", "tags": ["contradictions"]}
         self._write_special("contradictions.md", Page(meta, body).render(), self.status)
