@@ -30,9 +30,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb import lock
-from kb.contradictions import Contradiction, candidates, statuses
+from kb.contradictions import Contradiction, candidates, contradiction_from, statuses
 from kb.document import Block, Document, Section
-from kb.editors.base import Claim, Editor, Quantity, claim_from
+from kb.editors.base import Claim, Editor, Quantity
 from kb.lint.context import Context, Finding, PageInfo
 from kb.lint.uncited_claim import units
 from kb.pages import LOG_HEADER, Callout, cite, log_entry, one_line, render_callouts
@@ -215,13 +215,11 @@ def known_contradictions(ctx: Context, state: State) -> dict[str, tuple]:
     titles = {p: r["title"] for p, r in state.sources().items()}
     out = {}
     for (payload,) in state.db.execute("SELECT payload FROM contradictions ORDER BY id"):
-        d = json.loads(payload)
-        line = next((n for n, x in enumerate(text.split("\n"), 1) if d["id"] in x), 1)
-        a, b = claim_from(d["a"]), claim_from(d["b"])
-        c = Contradiction(d["id"], d["what"], d["a_source"], a, d["b_source"], b)
+        c = contradiction_from(json.loads(payload))
+        line = next((n for n, x in enumerate(text.split("\n"), 1) if c.id in x), 1)
         cited = [
             Cited(titles.get(src, src), claim, where, line)
-            for src, claim in ((c.a_source, a), (c.b_source, b))
+            for src, claim in ((c.a_source, c.a), (c.b_source, c.b))
         ]
         out[c.id] = (c, cited[0], cited[1], status.get(c.id, "open"))
     return out

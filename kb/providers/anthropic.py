@@ -35,6 +35,7 @@ from kb.providers.base import (
     call_with_retries,
     larger_budget,
     parse_structured,
+    repair_failed,
     repair_messages,
     retry_after_seconds,
     split_message,
@@ -172,12 +173,7 @@ class AnthropicProvider:
             if problem is None:
                 return Reply(text, data, calls, spent, message.model, message.stop_reason or "")
             if repaired:
-                raise ProviderError(
-                    f"the model's {request.operation} reply was {problem}, twice; try again, or "
-                    "use a more capable model",
-                    kind="invalid_json",
-                    usage=spent,
-                )
+                raise repair_failed(request, problem, spent)
             messages, repaired = repair_messages(request, text, problem), True
 
     def count_tokens(self, request: Request) -> int:

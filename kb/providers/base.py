@@ -396,3 +396,13 @@ def repair_messages(request: Request, bad_text: str, problem: str) -> list[dict[
             "object, matching the schema exactly, and nothing else.",
         },
     ]
+
+
+def repair_failed(request: Request, problem: str, spent: Usage) -> ProviderError:
+    """The reply was still invalid after one repair attempt."""
+    return ProviderError(
+        f"the model's {request.operation} reply was {problem}, twice; try again, or use a "
+        "more capable model",
+        kind="invalid_json",
+        usage=spent,
+    )

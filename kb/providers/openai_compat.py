@@ -37,6 +37,7 @@ from kb.providers.base import (
     estimate_tokens,
     larger_budget,
     parse_structured,
+    repair_failed,
     repair_messages,
     retry_after_seconds,
     split_message,
@@ -185,12 +186,7 @@ class OpenAICompatProvider:
             if reply is not None:
                 return reply
             if repaired:
-                raise ProviderError(
-                    f"the model's {request.operation} reply was {problem}, twice; try again, or "
-                    "use a more capable model",
-                    kind="invalid_json",
-                    usage=spent,
-                )
+                raise repair_failed(request, problem, spent)
             messages, repaired = repair_messages(request, raw.text, problem), True
 
     def _budget(self, request: Request) -> tuple[int, int]:
