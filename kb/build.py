@@ -150,9 +150,8 @@ class Builder:
                 topics.append((topic, page_key, title, False))
                 continue
             title = safe_title(topic.name)
-            existing = self.files.get(fold(title))
-            if fold(title) in taken and not (existing and not self.state.page(fold(title))):
-                title = unique_title(title, taken)
+            if fold(title) in taken and not self._persons_page(title):
+                title = unique_title(title, taken)  # a person's page of that name is adopted
             taken.add(fold(title))
             for k in keys:
                 aliases.setdefault(k, fold(title))
@@ -175,6 +174,13 @@ class Builder:
         return [PageInfo(r["key"], r["title"], r["type"], (), r["summary"] or "") for r in rows]
 
     # -- phase 1: one transaction per source -------------------------------------------
+
+    def _persons_page(self, title: str) -> bool:
+        """A markdown page of this name exists in wiki/ and kb did not make it."""
+        existing = self.files.get(fold(title))
+        return (
+            existing is not None and existing.suffix == ".md" and not self.state.page(fold(title))
+        )
 
     def page_path(self, title: str, type_: str) -> str:
         existing = self.files.get(fold(title))

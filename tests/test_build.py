@@ -454,3 +454,18 @@ def test_a_state_made_by_an_older_kb_is_upgraded_in_place(tmp_path):
     db.close()
     state = State(tmp_path / "state.db")
     assert state.page("a")["pending"] is None and state.page("a")["title"] == "A"
+
+
+def test_kb_writes_into_a_persons_page_of_a_concepts_name(example_vault):
+    mine = example_vault / "wiki" / "Notes" / "KV cache.md"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("# My KV cache notes\n\nI think the KV cache is the key.\n")
+    build(example_vault)
+    text = mine.read_text()
+    assert Page.parse(text).body.startswith(
+        "# My KV cache notes\n\nI think the KV cache is the key.\n"
+    )
+    assert "## What the sources say" in text
+    assert not list((example_vault / "wiki").rglob("KV cache (2).md"))
+    assert not (example_vault / "wiki" / "concepts" / "KV cache.md").exists()
+    assert broken_links(example_vault / "wiki") == []
