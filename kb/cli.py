@@ -15,7 +15,6 @@ import signal
 import sys
 import threading
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kb import __version__, lock
+from kb import __version__, lock, scaffold
 from kb import build as build_op
 from kb import status as status_op
 from kb.config import CONFIG_NAME, Config, ConfigError, find_root, load
@@ -162,24 +161,13 @@ def make_editor(cfg: Config, offline: bool = False):
 @app.command()
 def init(directory: Annotated[Path, typer.Argument(help="Folder to make a vault in.")] = Path(".")):
     """Make a vault: raw/, wiki/, prompts/ (default prompts), kb.toml, .gitignore."""
-    directory.mkdir(parents=True, exist_ok=True)
-    defaults = resources.files("kb") / "defaults"
-    made = []
-    for sub in ("raw", "wiki", "prompts"):
-        (directory / sub).mkdir(exist_ok=True)
-    for item in (defaults / "prompts").iterdir():
-        target = directory / "prompts" / item.name
-        if item.name.endswith(".md") and not target.exists():
-            target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
-            made.append(f"prompts/{item.name}")
-    if not (directory / CONFIG_NAME).exists():
-        (directory / CONFIG_NAME).write_text((defaults / "kb.toml").read_text(encoding="utf-8"))
-        made.append(CONFIG_NAME)
-    gitignore = directory / ".gitignore"
-    lines = gitignore.read_text().splitlines() if gitignore.exists() else []
-    if ".kb/" not in lines:
-        gitignore.write_text("\n".join([*lines, ".kb/"]) + "\n")
-        made.append(".gitignore")
+    try:
+        made = scaffold.make_vault(directory)
+    except OSError as exc:
+        fail(
+            f"cannot make a vault in {directory}: {exc.strerror or exc}; "
+            "choose a folder you can write to"
+        )
     out.print(
         f"vault ready in {directory.resolve()}" + (f" (wrote {', '.join(made)})" if made else "")
     )
@@ -214,7 +202,8 @@ def build(
     ] = False,
     editor: Annotated[str | None, typer.Option(help="extractive | llm | auto")] = None,
     budget: Annotated[
-        float | None, typer.Option(help="USD: refuse a build estimated above it, stop at it.")
+        float | None,
+        typer.Option(min=0, help="USD: refuse a build estimated above it, stop at it."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Recompile every source (e.g. after upgrading kb).")
