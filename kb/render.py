@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from kb import contradictions as contra
-from kb import evidence
+from kb import evidence, logbook
 from kb.document import Block, Document, Section
 from kb.editors.base import (
     EditorError,
@@ -27,7 +27,7 @@ from kb.editors.base import (
     topic_from,
 )
 from kb.editors.extractive import ExtractiveEditor
-from kb.pages import LOG_HEADER, Callout, Entry, index_pages, log_entry, source_page, topic_page
+from kb.pages import Callout, Entry, index_pages, log_entry, source_page, topic_page
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge, merge_meta
 from kb.wiki.names import fold
@@ -458,24 +458,7 @@ class Renderer:
                 self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
 
     def flush_log(self) -> None:
-        flush_log(self.state, self.wiki)
-
-
-def flush_log(state, wiki: Path) -> None:
-    """Append the pending log entries to log.md (atomically), then forget them. A missing
-    log.md is started again (its history went with it)."""
-    pending = state.pending_log()
-    path = wiki / "log.md"
-    current = read_text(path)
-    if not pending and current is not None:
-        return
-    text = (current or LOG_HEADER).rstrip("\n")
-    if pending:
-        text += "\n\n" + "\n".join(e for _, e in pending)
-    write_atomic(path, text + ("" if pending else "\n"))
-    if pending:
-        with state.transaction():
-            state.clear_log(pending[-1][0])
+        logbook.flush(self.state, self.wiki)
 
 
 def finish(builder) -> None:

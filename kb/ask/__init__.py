@@ -13,7 +13,6 @@ reads into cited notes aimed at the question. Modules:
     llm.py         the model path: a tool-use loop (read_page, follow_link), metered
     cite.py        every link in an answer must resolve, or it is removed and reported
     save.py        --save: the answer filed back as a page of type `answer`
-    logbook.py     the question's entry in log.md, appended in place when that is safe
     core.py        ask(): the steps in order, the log entry and the ledger row
 
     kb ask "why is decode memory-bound?" [--json] [--save] [--budget-tokens N]

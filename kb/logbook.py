@@ -1,14 +1,14 @@
-r"""log.md for `kb ask`: every question is one entry, appended in place when that is safe.
+r"""log.md: every operation is one entry, appended in place when that is safe.
 
-A question's entry is queued in the state's pending_log table, then written to log.md at
-once unless a build holds the vault's lock (that build, or the next, flushes the queue).
-This mirrors kb.render.flush_log, without a Renderer, whose setup reads every
-contradiction, and with one difference: a vault asked many questions has a log of
-megabytes, and rewriting all of it (temp file + rename) for each question costs time in
-proportion to the whole history. So when log.md already ends the way a flush leaves it
-(one newline after the last entry), the new entries are appended with a single write and
-an fsync, under the vault's lock; otherwise (no log yet, a hand-edited or damaged tail)
-the whole file is rewritten atomically as before, which also puts its tail back in shape.
+Builds, questions and lint runs queue their entries in the state's pending_log table;
+`flush` writes the queue to log.md (a build at its end; `kb ask` at once, unless a build
+holds the vault's lock: that build, or the next, flushes it). A vault asked many questions
+has a log of megabytes, and rewriting all of it (temp file + rename) for each entry costs
+time in proportion to the whole history. So when log.md already ends the way a flush
+leaves it (one newline after the last entry), the new entries are appended with a single
+write and an fsync, under the vault's lock; otherwise (no log yet, a hand-edited or
+damaged tail) the whole file is rewritten atomically as before, which also puts its tail
+back in shape.
 
 Why appending is safe for this file: log.md is append-only, so the bytes already in it
 are never rewritten and no crash can damage them; a write fails or lands whole (a few
@@ -17,7 +17,7 @@ write but before the queue is cleared writes the entries again on the next flush
 rename path would. Only a power cut in the middle of the write can leave a partial last
 entry; the queue still holds it, so the next flush writes it whole after the fragment.
 
-    (used by kb.ask.core: `kb ask "..."` then `grep "^## \[" wiki/log.md | tail -1`)
+    kb ask "..." && grep "^## \[" wiki/log.md | tail -1
 """
 
 from __future__ import annotations
@@ -46,9 +46,11 @@ def record(state: State, cfg: Config, entry: str) -> None:
 def flush(state: State, wiki: Path) -> None:
     """Write the pending entries to log.md, then forget them (the caller holds the lock)."""
     pending = state.pending_log()
-    if not pending:
-        return
     path = wiki / "log.md"
+    if not pending:
+        if not path.exists():  # deleted: started again (its history went with it)
+            write_atomic(path, LOG_HEADER)
+        return
     block = "\n".join(e for _, e in pending)
     if not append(path, "\n" + block):
         current = read_text(path) or LOG_HEADER

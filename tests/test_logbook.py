@@ -1,7 +1,7 @@
 """log.md entries of `kb ask`: appended in place when the log ends the way a flush leaves
 it, with exactly the text a full rewrite would give; rewritten otherwise.
 
-    pytest tests/ask/test_logbook.py
+    pytest tests/test_logbook.py
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from kb.ask import logbook
+from kb import logbook
 from kb.pages import LOG_HEADER, log_entry
 from kb.state import State
 
@@ -18,7 +18,7 @@ ENTRY = log_entry("2026-04-02", "ask", "why is decode memory-bound?", {"read": [
 
 
 def rewrite(current: str | None, entries: list[str]) -> str:
-    """What kb.render.flush_log writes: the reference the append must equal."""
+    """What a rewrite of log.md writes: the reference the append must equal."""
     return (current or LOG_HEADER).rstrip("\n") + "\n\n" + "\n".join(entries)
 
 
