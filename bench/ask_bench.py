@@ -41,11 +41,11 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
 from kb.ask import ask  # noqa: E402
-from kb.build import build  # noqa: E402
+from kb.build.builder import build  # noqa: E402
+from kb.build.signature import Signatures  # noqa: E402
 from kb.config import load  # noqa: E402
 from kb.editors import ExtractiveEditor  # noqa: E402
 from kb.providers.base import estimate_tokens  # noqa: E402
-from kb.signature import Signatures  # noqa: E402
 from kb.state import State  # noqa: E402
 
 SOURCES = {50: 7, 500: 150, 5000: 3950}  # sources that compile to about that many pages

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the stand-in model lives with the tests
 
-from kb.build import build  # noqa: E402
+from kb.build.builder import build  # noqa: E402
 from kb.config import load  # noqa: E402
 from kb.editors.llm import LLMEditor  # noqa: E402
 from kb.providers.base import estimate_request_tokens, estimate_tokens  # noqa: E402

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kb.build import build  # noqa: E402
+from kb.build.builder import build  # noqa: E402
 from kb.config import load  # noqa: E402
 from kb.editors.extractive import ExtractiveEditor  # noqa: E402
 from kb.watch import Watcher  # noqa: E402

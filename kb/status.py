@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.build.scan import raw_files
 from kb.config import Config
-from kb.scan import raw_files
 from kb.state import State
 
 

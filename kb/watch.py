@@ -34,7 +34,8 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from kb import lock
-from kb.build import Report, build, is_ignored, raw_files
+from kb.build.builder import Report, build
+from kb.build.scan import is_ignored, raw_files
 from kb.editors.base import Editor
 from kb.state import State
 

@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from kb import render
+from kb.build import render
 from kb.wiki.page import Page
 from kb.wiki.vault import broken_links
 from tests.conftest import run, snapshot
@@ -408,7 +408,7 @@ def test_a_page_with_broken_frontmatter_is_left_alone_and_named(example_vault):
 
 
 def test_aliases_never_take_kbs_own_names_or_another_pages_title():
-    from kb.render import clean_aliases
+    from kb.build.render import clean_aliases
 
     names = {"KV caches", "log", "Index", "HBM", "x" * 200, "KV cache"}
     assert clean_aliases("KV cache", names, frozenset({"HBM", "KV cache"})) == ["KV caches"]

@@ -74,7 +74,7 @@ def test_killed_builds_leave_whole_files_and_finish(tmp_path, sources):
 def test_killed_rewrites_never_turn_kb_lines_into_human_lines(tmp_path, sources, monkeypatch):
     """Every source changes; the rebuild dies right after writing pages, before recording
     them: kb's new lines must not come back as a person's on the next run."""
-    from kb import render
+    from kb.build import render
 
     vaults = {}
     for name in ("clean", "killed"):

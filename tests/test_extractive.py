@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.contradictions import candidates
+from kb.build.contradictions import candidates
 from kb.document import Block, Document, Section
 from kb.editors.extractive import ExtractiveEditor
 from kb.editors.text import sentences

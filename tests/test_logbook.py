@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from kb import logbook
-from kb.pages import LOG_HEADER, log_entry
+from kb.build import logbook
+from kb.build.pages import LOG_HEADER, log_entry
 from kb.state import State
 
 ENTRY = log_entry("2026-04-02", "ask", "why is decode memory-bound?", {"read": ["Decode"]})

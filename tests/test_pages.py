@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.pages import SHARD_AT, Entry, index_pages, log_entry, sanitize_text
+from kb.build.pages import SHARD_AT, Entry, index_pages, log_entry, sanitize_text
 from kb.wiki.links import find_links
 
 
@@ -54,8 +54,8 @@ def test_source_text_cannot_mint_links_block_ids_or_comments():
 
 
 def test_a_page_shows_a_few_contradictions_and_points_to_the_rest():
+    from kb.build.pages import MAX_CALLOUTS, Callout, render_callouts
     from kb.editors.base import Claim
-    from kb.pages import MAX_CALLOUTS, Callout, render_callouts
 
     claim = Claim("x", "p1", "x", "¶1")
     many = [Callout(f"c-{i:08x}", "1 vs 2", "A", claim, "B", claim) for i in range(12)]

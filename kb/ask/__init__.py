@@ -7,7 +7,7 @@ reads into cited notes aimed at the question. Modules:
 
     terms.py       the question: content terms, idf weights, phrase keys
     navigate.py    shortlist, Reader (budgeted page reads), the extractive navigator
-    (kb.signature, the per-page word index kb build keeps, lets page text match too)
+    (kb.build.signature, the per-page word index kb build keeps, lets page text match too)
     compact.py     pages as units; skims and passages; notes with their citations
     extractive.py  BM25-style ranking of notes into a short quoted, cited answer
     llm.py         the model path: a tool-use loop (read_page, follow_link), metered

@@ -3,7 +3,7 @@
 The steps: shortlist pages from the index (kb.ask.navigate), read and compact them into
 notes (extractive path) or let the model read them through tools (kb.ask.llm), check
 every citation of the draft (kb.ask.cite), then record the question in log.md
-(kb.logbook) and the ledger, and with `save` file the answer back as a page
+(kb.build.logbook) and the ledger, and with `save` file the answer back as a page
 (kb.ask.save). An answer left with no valid citation is not an answer: it becomes "the
 wiki does not cover this", which is never filed back. A budget too small to open any
 page is said to be that, not passed off as "not covered". An answer drawn from a saved
@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kb import logbook
 from kb.ask import cite, extractive, llm
 from kb.ask.navigate import SAVED_ANSWER, Index, Reader, explore, shortlist
 from kb.ask.terms import Question
+from kb.build import logbook
+from kb.build.pages import log_entry
 from kb.config import Config
 from kb.editors import ExtractiveEditor
 from kb.editors.base import Editor
-from kb.pages import log_entry
 from kb.providers.base import Prices, Provider, estimate_tokens
 from kb.state import State
 

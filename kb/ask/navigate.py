@@ -29,9 +29,9 @@ from kb.ask import compact
 from kb.ask.compact import Note, Unit, View
 from kb.ask.extractive import COVERED
 from kb.ask.terms import Question, phrase_keys
-from kb.pages import FOLDERS
+from kb.build.pages import FOLDERS
+from kb.build.signature import Signatures
 from kb.providers.base import estimate_tokens
-from kb.signature import Signatures
 from kb.state import State
 from kb.wiki.links import WikiLink, parse_inner
 from kb.wiki.names import fold, safe_title

@@ -19,13 +19,14 @@ import hashlib
 import re
 from pathlib import Path
 
-from kb import lock, signature
+from kb import lock
 from kb.ask.core import FROM_SAVED
 from kb.ask.navigate import same_question
-from kb.build import Builder
+from kb.build import signature
+from kb.build.builder import Builder
+from kb.build.pages import FOLDERS, log_entry
+from kb.build.render import Renderer
 from kb.editors.base import Editor
-from kb.pages import FOLDERS, log_entry
-from kb.render import Renderer
 from kb.wiki.atomic import read_text, write_atomic
 from kb.wiki.merge import merge
 from kb.wiki.names import fold, safe_title, unique_title

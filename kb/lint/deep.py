@@ -3,7 +3,7 @@
 1. Contradictions across pages. The cited claims on concept and entity pages (pages
    where sources meet, most-sourced first, until `budget_tokens` is spent) are given to
    the editor's `digest`, one document per source; the numbers with units it finds go
-   through the same rule as at ingest (kb.contradictions.candidates), and a candidate is
+   through the same rule as at ingest (kb.build.contradictions.candidates), and a candidate is
    kept only when both quotes are verbatim in the cited source paragraphs. Those already
    in contradictions.md are not repeated.
 2. Claims possibly superseded: of two disagreeing claims (new or known), the one from
@@ -30,12 +30,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb import lock
-from kb.contradictions import Contradiction, candidates, contradiction_from, statuses
+from kb.build.contradictions import Contradiction, candidates, contradiction_from, statuses
+from kb.build.pages import LOG_HEADER, Callout, cite, log_entry, one_line, render_callouts
 from kb.document import Block, Document, Section
 from kb.editors.base import Claim, Editor, Quantity
 from kb.lint.context import Context, Finding, PageInfo
 from kb.lint.uncited_claim import units
-from kb.pages import LOG_HEADER, Callout, cite, log_entry, one_line, render_callouts
 from kb.progress import Progress
 from kb.providers.base import estimate_tokens
 from kb.spend import Spend, prices_from

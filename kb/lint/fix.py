@@ -4,7 +4,7 @@
   table rows), on the reported lines only and never inside a code span;
 - stale-page: the page is marked for rewriting and its source for re-hashing, so the
   build that follows recompiles it (or retracts it when the source is gone);
-- index-entry: the build that follows rewrites index.md from the state (kb.render).
+- index-entry: the build that follows rewrites index.md from the state (kb.build.render).
 
 Each fixer is `fix(ctx, findings, db)`; FIXERS is the registry. Everything else needs a
 person (or `kb build`), so it is reported, not touched.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb import lock
-from kb.build import Report, build
+from kb.build.builder import Report, build
 from kb.editors.base import Editor
 from kb.lint import alias_link, index_entry, stale_page
 from kb.lint.context import Context, Finding

@@ -3,7 +3,7 @@
 Every page kb manages (its state's pages; without a state, pages of a kb type in kb's
 folders) has one entry, under its type's heading, with the page's source count and
 `updated` date; no entry names a page that does not exist. `kb lint --fix` rebuilds the
-index from the state (kb.render, through a build).
+index from the state (kb.build.specials, through a build).
 
     kb lint --rule index-entry
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from kb.build.pages import FOLDERS, GROUPS
 from kb.lint.context import Context, Finding, PageInfo
-from kb.pages import FOLDERS, GROUPS
 from kb.wiki.names import fold
 
 NAME = "index-entry"

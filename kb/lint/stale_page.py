@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kb.build import sha256_file
+from kb.build.scan import sha256_file
 from kb.lint.context import Context, Finding, PageInfo
 from kb.wiki.names import fold
 

@@ -24,6 +24,7 @@ from typing import Any
 import anthropic
 
 from kb.providers.base import (
+    Attempt,
     Part,
     ProviderError,
     Reply,
@@ -31,14 +32,10 @@ from kb.providers.base import (
     RetryPolicy,
     ToolCall,
     Usage,
-    advised_error,
     call_with_retries,
-    larger_budget,
-    parse_structured,
-    repair_failed,
-    repair_messages,
+    complete_request,
+    error_mapper,
     retry_after_seconds,
-    split_message,
 )
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -140,6 +137,8 @@ class AnthropicProvider:
         self.stream_above = stream_above  # long outputs stream, as the API asks of them
         self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep)
         self._secret = api_key
+        fields = {"model": model, "base_url": self.base_url, "timeout": timeout}
+        self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
         # base_url is always passed so that the SDK does not fall back to the environment.
         self._client = anthropic.Anthropic(
             api_key=api_key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
@@ -149,32 +148,13 @@ class AnthropicProvider:
         return f"AnthropicProvider(model={self.model!r}, base_url={self.base_url!r})"
 
     def complete(self, request: Request) -> Reply:
-        """One reply to `request`; raises ProviderError rather than return an incomplete one."""
-        spent = Usage(0, 0)
-        budget, messages, repaired = request.max_tokens, request.messages, False
-        while True:
-            send = partial(self._send, request, messages, budget)
-            message = call_with_retries(send, self._to_error, self.retry)
-            spent = spent + _usage(message)
-            if message.stop_reason == "max_tokens":
-                budget = larger_budget(budget, self.max_output_tokens)
-                if budget is None:
-                    raise ProviderError(
-                        split_message(request.operation, self.max_output_tokens),
-                        kind="max_tokens",
-                        usage=spent,
-                    )
-                continue
-            _raise_for_stop(message.stop_reason, request.operation, spent)
-            text, calls = _content(message)
-            if request.schema is None or calls:
-                return Reply(text, None, calls, spent, message.model, message.stop_reason or "")
-            data, problem = parse_structured(text, request.schema)
-            if problem is None:
-                return Reply(text, data, calls, spent, message.model, message.stop_reason or "")
-            if repaired:
-                raise repair_failed(request, problem, spent)
-            messages, repaired = repair_messages(request, text, problem), True
+        """One reply to `request`; raises ProviderError rather than return an incomplete one
+        (the loop of retries, larger budgets and one repair is kb.providers.base.complete)."""
+        send = partial(self._attempt, request)
+        budget = request.max_tokens
+        return complete_request(
+            request, send, self._to_error, self.retry, budget, self.max_output_tokens
+        )
 
     def count_tokens(self, request: Request) -> int:
         """Exact prompt tokens of `request`, counted by the API (costs no tokens)."""
@@ -186,6 +166,18 @@ class AnthropicProvider:
         return counted.input_tokens
 
     # ---- request building ------------------------------------------------------------------
+
+    def _attempt(self, request: Request, messages: list[dict], budget: int) -> Attempt:
+        message = self._send(request, messages, budget)
+        text, calls = _content(message)
+        stop = message.stop_reason or ""
+        failure = None
+        if stop in _STOP_ERRORS:
+            kind, template = _STOP_ERRORS[stop]
+            failure = (kind, template.format(operation=request.operation))
+        return Attempt(
+            text, calls, _usage(message), message.model, stop, stop == "max_tokens", failure
+        )
 
     def _send(self, request: Request, messages: list[dict], budget: int) -> Any:
         params = self._params(request, messages, budget)
@@ -229,23 +221,6 @@ class AnthropicProvider:
             ]
             params["tool_choice"] = {"type": "auto"}
         return params
-
-    # ---- errors ----------------------------------------------------------------------------
-
-    def _to_error(self, exc: Exception) -> ProviderError | None:
-        kind, detail, retry_after = _classify(exc)
-        if kind is None:
-            return None
-        return advised_error(
-            kind,
-            detail,
-            _ADVICE,
-            self._secret,
-            retry_after,
-            model=self.model,
-            base_url=self.base_url,
-            timeout=self.timeout,
-        )
 
 
 def _classify(exc: Exception) -> tuple[str | None, str, float | None]:
@@ -317,9 +292,3 @@ def _content(message: Any) -> tuple[str, list[ToolCall]]:
         if block.type == "tool_use"
     ]
     return "".join(texts), calls
-
-
-def _raise_for_stop(stop_reason: str | None, operation: str, spent: Usage) -> None:
-    if stop_reason in _STOP_ERRORS:
-        kind, template = _STOP_ERRORS[stop_reason]
-        raise ProviderError(template.format(operation=operation), kind=kind, usage=spent)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from kb.providers.structured import parse_structured, validate  # noqa: F401 (re-exported)
 
 T = TypeVar("T")
 
@@ -282,107 +283,80 @@ def split_message(operation: str, max_tokens: int) -> str:
     )
 
 
-# ---- structured output ---------------------------------------------------------------------
+def error_mapper(
+    classify: Callable[[Exception], tuple[str | None, str, float | None]],
+    advice: dict[str, str],
+    secret: str | None,
+    **fields: Any,
+) -> Callable[[Exception], ProviderError | None]:
+    """A provider's `to_error`: an SDK exception, classified as (kind, detail,
+    retry-after), becomes a ProviderError saying what to do next; None if not the SDK's."""
 
-_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
+    def to_error(exc: Exception) -> ProviderError | None:
+        kind, detail, retry_after = classify(exc)
+        if kind is None:
+            return None
+        return advised_error(kind, detail, advice, secret, retry_after, **fields)
 
-
-def parse_structured(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
-    """Parse and validate a JSON reply: (data, None) or (None, what is wrong)."""
-    fenced = _FENCE.match(text)  # small local models like to wrap JSON in a code fence
-    try:
-        data = json.loads(fenced.group(1) if fenced else text)
-    except json.JSONDecodeError as exc:
-        return None, f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-    problems = validate(data, schema)
-    if problems:
-        return None, "does not match the schema: " + "; ".join(problems[:5])
-    return data, None
-
-
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
+    return to_error
 
 
-def validate(data: Any, schema: dict[str, Any], path: str = "$", root: Any = None) -> list[str]:
-    """Light JSON-schema validation: type, enum, const, required, properties,
-    additionalProperties, items, minItems/maxItems, minLength, anyOf/oneOf and local $ref.
-    Returns the problems found, each with its JSON path; [] means valid."""
-    root = schema if root is None else root
-    if "$ref" in schema:
-        return validate(data, _resolve_ref(schema["$ref"], root), path, root)
-    variants = schema.get("anyOf") or schema.get("oneOf")
-    if variants:
-        if any(not validate(data, v, path, root) for v in variants):
-            return []
-        return [f"{path}: matches none of the allowed shapes"]
-    problems = _check_scalar(data, schema, path)
-    if problems:
-        return problems
-    if isinstance(data, dict):
-        return _check_object(data, schema, path, root)
-    if isinstance(data, list):
-        return _check_array(data, schema, path, root)
-    return []
+# ---- one reply: retries, a larger output budget, one repair --------------------------------
 
 
-def _resolve_ref(ref: str, root: Any) -> dict[str, Any]:
-    node = root
-    for key in ref.removeprefix("#/").split("/"):
-        if not ref.startswith("#/") or not isinstance(node, dict) or key not in node:
-            raise ValueError(f"unsupported or unknown $ref {ref!r} in schema")
-        node = node[key]
-    return node
+@dataclass
+class Attempt:
+    """One answer from a provider's API, before kb judges it."""
+
+    text: str
+    calls: list[ToolCall]
+    usage: Usage
+    model: str
+    stop: str  # the stop reason, as the API gave it
+    truncated: bool = False  # stopped at the output budget: never used as complete
+    failure: tuple[str, str] | None = None  # (kind, message): no usable reply (a refusal)
+    problem: str = ""  # unusable as sent (tool arguments that are not JSON): repair it
 
 
-def _check_scalar(data: Any, schema: dict[str, Any], path: str) -> list[str]:
-    expected = schema.get("type")
-    if expected is not None:
-        names = expected if isinstance(expected, list) else [expected]
-        if not any(_TYPES.get(name, lambda _v: True)(data) for name in names):
-            return [f"{path}: expected {'/'.join(names)}, got {type(data).__name__}"]
-    if "enum" in schema and data not in schema["enum"]:
-        return [f"{path}: {data!r} is not one of {schema['enum']!r}"]
-    if "const" in schema and data != schema["const"]:
-        return [f"{path}: expected {schema['const']!r}"]
-    if isinstance(data, str) and len(data) < schema.get("minLength", 0):
-        return [f"{path}: shorter than {schema['minLength']} characters"]
-    return []
+def complete_request(
+    request: Request,
+    send: Callable[[list[dict[str, Any]], int], Attempt],
+    to_error: Callable[[Exception], ProviderError | None],
+    policy: RetryPolicy,
+    budget: int,
+    cap: int,
+) -> Reply:
+    """The loop every provider shares: `send(messages, max_tokens)` with retries; a reply
+    cut at the output budget is asked again with a doubled budget up to `cap`; a reply
+    that is not valid for the request's schema gets ONE repair call showing the model its
+    reply and what was wrong. Raises ProviderError rather than return an incomplete reply;
+    the usage of every attempt is added up, and carried by the error when there is one."""
+    spent = Usage(0, 0)
+    messages, repaired = request.messages, False
+    while True:
+        attempt = call_with_retries(lambda: send(messages, budget), to_error, policy)  # noqa: B023
+        spent = spent + attempt.usage
+        if attempt.truncated:
+            budget = larger_budget(budget, cap)
+            if budget is None:
+                raise ProviderError(
+                    split_message(request.operation, cap), kind="max_tokens", usage=spent
+                )
+            continue
+        if attempt.failure is not None:
+            kind, message = attempt.failure
+            raise ProviderError(message, kind=kind, usage=spent)
+        problem, data = attempt.problem, None
+        if not problem and request.schema is not None and not attempt.calls:
+            data, problem = parse_structured(attempt.text, request.schema)
+        if not problem:
+            return Reply(attempt.text, data, attempt.calls, spent, attempt.model, attempt.stop)
+        if repaired:
+            raise repair_failed(request, problem, spent)
+        messages, repaired = repair_messages(request, attempt.text, problem), True
 
 
-def _check_object(data: dict, schema: dict[str, Any], path: str, root: Any) -> list[str]:
-    required = schema.get("required", [])
-    problems = [f"{path}: missing required key {key!r}" for key in required if key not in data]
-    properties = schema.get("properties", {})
-    extra = schema.get("additionalProperties", True)
-    for key, value in data.items():
-        if key in properties:
-            problems += validate(value, properties[key], f"{path}.{key}", root)
-        elif extra is False:
-            problems.append(f"{path}: unexpected key {key!r}")
-        elif isinstance(extra, dict):
-            problems += validate(value, extra, f"{path}.{key}", root)
-    return problems
-
-
-def _check_array(data: list, schema: dict[str, Any], path: str, root: Any) -> list[str]:
-    problems = []
-    if len(data) < schema.get("minItems", 0):
-        problems.append(f"{path}: fewer than {schema['minItems']} items")
-    if "maxItems" in schema and len(data) > schema["maxItems"]:
-        problems.append(f"{path}: more than {schema['maxItems']} items")
-    items = schema.get("items")
-    if isinstance(items, dict):
-        for index, value in enumerate(data):
-            problems += validate(value, items, f"{path}[{index}]", root)
-    return problems
+# ---- repair ------------------------------------------------------------------------------
 
 
 def repair_messages(request: Request, bad_text: str, problem: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from typing import Any
 import openai
 
 from kb.providers.base import (
+    Attempt,
     Part,
     ProviderError,
     Reply,
@@ -31,16 +32,11 @@ from kb.providers.base import (
     RetryPolicy,
     ToolCall,
     Usage,
-    advised_error,
-    call_with_retries,
+    complete_request,
+    error_mapper,
     estimate_request_tokens,
     estimate_tokens,
-    larger_budget,
-    parse_structured,
-    repair_failed,
-    repair_messages,
     retry_after_seconds,
-    split_message,
 )
 
 MIN_OUTPUT_TOKENS = 256  # below this a reply is not worth asking for: split the input instead
@@ -144,6 +140,8 @@ class OpenAICompatProvider:
         self.strict = strict
         self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep)
         self._secret = api_key
+        fields = {"model": model, "base_url": base_url, "timeout": timeout}
+        self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
         # Local servers ignore the key; a placeholder keeps the SDK from reading the environment.
         self._client = openai.OpenAI(
             api_key=api_key or "kb-local",
@@ -160,34 +158,25 @@ class OpenAICompatProvider:
         return estimate_request_tokens(request)
 
     def complete(self, request: Request) -> Reply:
-        """One reply to `request`; raises ProviderError rather than return an incomplete one."""
-        spent = Usage(0, 0)
-        messages, repaired = request.messages, False
+        """One reply to `request`; raises ProviderError rather than return an incomplete one
+        (the loop of retries, larger budgets and one repair is kb.providers.base.complete)."""
         budget, cap = self._budget(request)
-        while True:
-            send = partial(self._send, request, messages, budget)
-            raw = call_with_retries(send, self._to_error, self.retry)
-            spent = spent + (raw.usage or _estimated_usage(request, raw))
-            if raw.finish == "length":
-                budget = larger_budget(budget, cap)
-                if budget is None:
-                    raise ProviderError(
-                        split_message(request.operation, cap), kind="max_tokens", usage=spent
-                    )
-                continue
-            if raw.finish == "content_filter":
-                raise ProviderError(
-                    f"the server's content filter stopped the {request.operation} reply; skip "
-                    "or edit that source",
-                    kind="refusal",
-                    usage=spent,
-                )
-            reply, problem = _interpret(raw, request, spent)
-            if reply is not None:
-                return reply
-            if repaired:
-                raise repair_failed(request, problem, spent)
-            messages, repaired = repair_messages(request, raw.text, problem), True
+        send = partial(self._attempt, request)
+        return complete_request(request, send, self._to_error, self.retry, budget, cap)
+
+    def _attempt(self, request: Request, messages: list[dict], budget: int) -> Attempt:
+        raw = self._send(request, messages, budget)
+        failure = None
+        if raw.finish == "content_filter":
+            failure = (
+                "refusal",
+                f"the server's content filter stopped the {request.operation} reply; skip "
+                "or edit that source",
+            )
+        calls, problem = _tool_calls(raw.calls)
+        usage = raw.usage or _estimated_usage(request, raw)
+        truncated = raw.finish == "length"
+        return Attempt(raw.text, calls, usage, raw.model, raw.finish, truncated, failure, problem)
 
     def _budget(self, request: Request) -> tuple[int, int]:
         """(first max_tokens, largest allowed) so that prompt + output fit the context window."""
@@ -267,21 +256,6 @@ class OpenAICompatProvider:
         raw.calls = [(s[0] or f"call_{i}", s[1], s[2]) for i, s in sorted(slots.items())]
         return raw
 
-    def _to_error(self, exc: Exception) -> ProviderError | None:
-        kind, detail, retry_after = _classify(exc)
-        if kind is None:
-            return None
-        return advised_error(
-            kind,
-            detail,
-            _ADVICE,
-            self._secret,
-            retry_after,
-            model=self.model,
-            base_url=self.base_url,
-            timeout=self.timeout,
-        )
-
 
 def _classify(exc: Exception) -> tuple[str | None, str, float | None]:
     """(kind, detail, retry-after seconds) of an SDK exception; kind None if not the SDK's."""
@@ -303,23 +277,18 @@ def _classify(exc: Exception) -> tuple[str | None, str, float | None]:
     return None, "", None
 
 
-def _interpret(raw: _Raw, request: Request, spent: Usage) -> tuple[Reply | None, str]:
-    """A valid Reply, or (None, what is wrong) for the repair retry."""
+def _tool_calls(raw: list[tuple[str, str, str]]) -> tuple[list[ToolCall], str]:
+    """The tool calls with their JSON arguments parsed, or what is wrong with them."""
     calls = []
-    for call_id, name, arguments in raw.calls:
+    for call_id, name, arguments in raw:
         try:
             parsed = json.loads(arguments or "{}")
         except json.JSONDecodeError:
             parsed = None
         if not isinstance(parsed, dict):
-            return None, f"a call of tool {name!r} whose arguments are not a JSON object"
+            return [], f"a call of tool {name!r} whose arguments are not a JSON object"
         calls.append(ToolCall(call_id, name, parsed))
-    data = None
-    if request.schema is not None and not calls:
-        data, problem = parse_structured(raw.text, request.schema)
-        if problem is not None:
-            return None, problem
-    return Reply(raw.text, data, calls, spent, raw.model, raw.finish), ""
+    return calls, ""
 
 
 def _from_completion(completion: Any, model: str) -> _Raw:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kb import signature
 from kb.ask.navigate import SIGNATURE, Index, shortlist
 from kb.ask.terms import Question
-from kb.signature import Signatures
+from kb.build import signature
+from kb.build.signature import Signatures
 from kb.state import State
 from tests.ask.helpers import ask_json, unresolved
 from tests.conftest import run

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.build import build
+from kb.build.builder import build
 from kb.config import load
 from kb.editors.base import PageBrief, PageDraft
 from kb.editors.extractive import ExtractiveEditor

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.build import Report, build
+from kb.build.builder import Report, build
 from kb.config import load
 from kb.editors.llm import LLMEditor
 from kb.providers.scripted import ScriptedProvider

@@ -8,7 +8,7 @@ import threading
 import time
 
 from kb import lock
-from kb.build import build
+from kb.build.builder import build
 from kb.config import load
 from kb.editors.extractive import ExtractiveEditor
 from tests.conftest import REPO

@@ -23,7 +23,7 @@ behind, unreachable (only ids in `ask_signed` count), and the index is rebuilt f
 scratch once the orphans outnumber the live rows. Without FTS5 or JSON in the SQLite
 build there are no signatures, and the shortlist works from titles and summaries alone.
 
-    python -m kb.signature WIKI_ROOT memor wall
+    python -m kb.build.signature WIKI_ROOT memor wall
 """
 
 from __future__ import annotations

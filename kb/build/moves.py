@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 
-from kb import evidence
-from kb.pages import log_entry
-from kb.scan import Scan
+from kb.build import evidence
+from kb.build.pages import log_entry
+from kb.build.scan import Scan
 from kb.state import State
 from kb.wiki.names import fold
 

@@ -1,5 +1,5 @@
 """Contradictions in the state: which pages show one, whether its quotes are real, and
-recording, dropping and finding them. (kb.contradictions is the pure detection logic.)
+recording, dropping and finding them. (kb.build.contradictions is the pure detection logic.)
 
 A contradiction is stored only when both quotes are verbatim in the cited blocks of the
 sources' converted text, whichever editor proposed it; the pages that show it are
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from kb.contradictions import Contradiction, QuantityIndex, make_id
+from kb.build.contradictions import Contradiction, QuantityIndex, make_id
 from kb.editors.base import Claim, Conflict, dumps, quantity_from
 from kb.state import State
 from kb.wiki.names import fold

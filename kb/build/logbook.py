@@ -26,8 +26,8 @@ import os
 from pathlib import Path
 
 from kb import lock
+from kb.build.pages import LOG_HEADER
 from kb.config import Config
-from kb.pages import LOG_HEADER
 from kb.state import State
 from kb.wiki.atomic import read_text, write_atomic
 

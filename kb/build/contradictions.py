@@ -5,7 +5,7 @@ same unit in other sources. When the words around both share enough content stem
 the values differ, the two sentences are a candidate, quoted verbatim. contradictions.md
 keeps the list; its status column belongs to the person (open/resolved survive rebuilds).
 
-    python -c "from kb.contradictions import render_table; print(render_table([], {}))"
+    python -c "from kb.build.contradictions import render_table; print(render_table([], {}))"
 """
 
 from __future__ import annotations

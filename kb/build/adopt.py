@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.pages import FOLDERS
+from kb.build.pages import FOLDERS
 from kb.state import State
 from kb.wiki.names import concept_key
 from kb.wiki.page import Page

@@ -15,8 +15,9 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from kb import contradictions as contra
-from kb import evidence, logbook
+from kb.build import contradictions as contra
+from kb.build import evidence, specials
+from kb.build.pages import Callout, log_entry, source_page, topic_page
 from kb.document import Block, Document, Section
 from kb.editors.base import (
     EditorError,
@@ -27,7 +28,6 @@ from kb.editors.base import (
     topic_from,
 )
 from kb.editors.extractive import ExtractiveEditor
-from kb.pages import Callout, Entry, index_pages, log_entry, source_page, topic_page
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge, merge_meta
 from kb.wiki.names import fold
@@ -387,78 +387,7 @@ class Renderer:
         return self.titles.get(source, source)
 
     def specials(self) -> None:
-        rows = self.state.db.execute(  # not `generated`: the index needs only these
-            "SELECT title, type, path, summary, n_sources, updated FROM pages"
-        ).fetchall()
-        entries = [
-            Entry(
-                r["title"],
-                r["type"],
-                r["summary"] or "",
-                r["n_sources"] or 0,
-                r["updated"] or self.today,
-            )
-            for r in rows
-            if r["type"] != "special"
-        ]
-        entries += self._notes({r["path"] for r in rows})
-        pages = index_pages(entries, self.today)
-        for rel, text in pages.items():
-            self._write_special(rel, text)
-        self._prune_shards(set(pages))
-        items = [
-            (c, self._title(c.a_source), self._title(c.b_source))
-            for c in (
-                contra.contradiction_from(json.loads(p))
-                for (p,) in self.state.db.execute("SELECT payload FROM contradictions")
-            )
-        ]
-        body = contra.render_table(items, self.status)
-        meta = {"title": "contradictions", "type": "overview", "tags": ["contradictions"]}
-        self._write_special("contradictions.md", Page(meta, body).render(), self.status)
-        self.flush_log()
-
-    def _notes(self, kb_paths: set[str]) -> list[Entry]:
-        """Pages a person wrote (not kb's, not its special pages), so the index shows them."""
-        out = []
-        for rel in self.b.files.values():
-            path = rel.as_posix()
-            if rel.suffix != ".md" or path in kb_paths or rel.parts[0] in ("index", "lint"):
-                continue
-            if path in ("index.md", "log.md", "contradictions.md"):
-                continue
-            if (self.wiki / rel).exists():
-                out.append(Entry(rel.stem, "note", "", 0, ""))
-        return out
-
-    def _write_special(self, rel: str, new: str, status: dict | None = None) -> None:
-        """Like a page: kb's text is regenerated, a person's lines are kept."""
-        row = self.state.page(f"special:{rel}")
-        reference = row["generated"] if row else None
-        if reference is not None and status:
-            reference = contra.with_statuses(reference, status)
-        path = self.wiki / rel
-        current = read_text(path)
-        out = merge(reference, current, new)
-        if out != current:
-            write_atomic(path, out)
-        with self.state.transaction():
-            self.state.db.execute(
-                "INSERT OR REPLACE INTO pages (key, title, type, path, generated, written_hash,"
-                " dirty) VALUES (?, ?, 'special', ?, ?, ?, 0)",
-                (f"special:{rel}", Path(rel).stem, rel, new, _sha(out)),
-            )
-
-    def _prune_shards(self, keep: set[str]) -> None:
-        for row in self.state.db.execute(
-            "SELECT key, path FROM pages WHERE type='special' AND path LIKE 'index/%'"
-        ).fetchall():
-            if row["path"] not in keep:
-                (self.wiki / row["path"]).unlink(missing_ok=True)
-                self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
-
-    def flush_log(self) -> None:
-        logbook.flush(self.state, self.wiki)
+        specials.write(self.state, self.wiki, self.b.files, self.today, self.titles, self.status)
 
 
 def finish(builder) -> None:

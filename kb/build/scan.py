@@ -1,6 +1,6 @@
 """Which raw files changed since the last build: stat first, hash only what looks changed.
 
-python -c "from kb.scan import raw_files; print(raw_files(__import__('pathlib').Path('raw')))"
+python -c "from kb.build.scan import raw_files; print(raw_files(__import__('pathlib').Path('raw')))"
 """
 
 from __future__ import annotations

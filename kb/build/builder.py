@@ -1,0 +1,260 @@
+"""`kb build`: compile raw/ into wiki/, incrementally.
+
+Phase 1, one SQLite transaction per source: convert, digest, plan which pages the source
+touches (kb.build.plan), and record its contributions, numbers and log entry
+(kb.build.record); pages it touches are marked dirty. A deleted source is retracted the
+same way. Phase 2 (kb.build.render) rewrites every dirty page from all its contributions,
+merging human lines, then index.md, contradictions.md and log.md. A build killed at any
+instant leaves the last good files (writes are atomic) and the dirty marks in the state,
+so the next run finishes the job.
+
+    python -c "from kb.build.builder import build; from kb.config import load; ..."  # kb/cli
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kb import lock
+from kb.build import evidence, moves, render
+from kb.build.adopt import adopt
+from kb.build.pages import FOLDERS, sanitize
+from kb.build.plan import Plan, Planner
+from kb.build.record import Recorder
+from kb.build.scan import Scan, scan
+from kb.build.signature import Signatures
+from kb.convert import Limits, convert
+from kb.document import ConversionError, Document
+from kb.editors.base import Digest, Editor, EditorError, Estimate
+from kb.editors.extractive import ExtractiveEditor
+from kb.progress import NullProgress, Progress
+from kb.spend import BudgetError, Spend, prices_from
+from kb.state import State
+from kb.wiki import vault
+from kb.wiki.atomic import remove_leftovers, write_atomic
+from kb.wiki.names import fold, safe_title
+
+
+@dataclass
+class Report:
+    ingested: list[str] = field(default_factory=list)
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    retracted: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    planned: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # dry run
+    estimates: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # in, out, USD
+    stopped: str = ""  # why the build stopped early (a budget), if it did
+    fatal: str = ""  # a setup error (key, model, endpoint) that stopped the build
+    warnings: list[str] = field(default_factory=list)  # edits rejected, fallbacks taken
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) raw paths
+    still_failing: list[tuple[str, str]] = field(default_factory=list)  # unchanged failures
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        return {
+            "ingested": len(self.ingested),
+            "skipped": self.skipped,
+            "failed": len(self.failed),
+            "retracted": len(self.retracted),
+            "moved": len(self.moved),
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass
+class Builder:
+    """One build over one vault. Holds the open state, the title registry (`titles`) and
+    the recorder of phase 1 (`record`)."""
+
+    def __init__(
+        self,
+        cfg,
+        editor: Editor,
+        progress: Progress | None = None,
+        today: str | None = None,
+        clock: Callable[[], float] = time.time,
+        budget: float | None = None,
+    ) -> None:
+        self.cfg, self.editor = cfg, editor
+        self.progress = progress or NullProgress()
+        self.today = today or time.strftime("%Y-%m-%d")
+        self.clock = clock
+        self.limits = Limits(
+            int(cfg.max_file_mb * 2**20), int(cfg.max_expanded_mb * 2**20), cfg.max_zip_ratio
+        )
+        self.state = State(cfg.state_dir / "state.db")
+        if cfg.wiki_dir.exists():
+            remove_leftovers(cfg.wiki_dir)  # a build killed mid-write; we hold the lock
+        self.files = vault.files(cfg.wiki_dir) if cfg.wiki_dir.exists() else {}
+        self.report = Report()
+        self.spend = Spend(self.state, prices_from(cfg.prices), budget or cfg.budget_usd)
+        self.titles = Planner(self.state, self.files)
+        self.record = Recorder(self.state, self.titles, self.today, cfg.raw, self.report, clock)
+
+    def close(self) -> None:
+        self.state.close()
+
+    def taken(self) -> set[str]:
+        """Folded titles in use; a copy (see Planner.taken)."""
+        return self.titles.taken()
+
+    def _moves(self, found: Scan) -> Scan:
+        """Renamed or moved raw files (same bytes) keep their pages; the rest go on."""
+        found, moved = moves.apply(self.state, found, self.cfg.raw, self.today)
+        self.report.moved += moved
+        return found
+
+    # -- the run -----------------------------------------------------------------------
+
+    def prepare(
+        self, rel: str, planner: Editor | None = None
+    ) -> tuple[Document, Digest, Plan, dict[str, str]]:
+        """Convert, digest and plan one source; raises ConversionError or EditorError."""
+        doc = convert(self.cfg.raw_dir / rel, self.limits)
+        folder = f"{FOLDERS['source']}/assets/{safe_title(rel.replace('/', ' '))}"
+        assets = {a.name: f"{folder}/{safe_title(a.name)}" for a in doc.assets}
+        doc = sanitize(doc, assets)
+        editor = planner or self.editor
+        digest = editor.digest(doc)
+        title = self.titles.source_title(rel, doc, digest)
+        plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, editor)
+        return doc, digest, plan, assets
+
+    def run(self, dry_run: bool = False, force: bool = False) -> Report:
+        start = self.clock()
+        if self.state.is_empty() and self.files and not dry_run:
+            self.titles.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
+        found = scan(self.cfg.raw_dir, self.state, force=force)
+        self.report.skipped = len(found.unchanged)
+        if dry_run:
+            return self._dry_run(found, start)
+        self.record.restore_missing(self.files)
+        found = self._moves(found)
+        if self.spend.budget > 0:
+            self._check_budget(found)
+        self.progress.start(len(found.changed) + len(found.deleted), "ingest")
+        for rel in found.deleted:
+            self.record.retract(rel)
+            self.progress.advance(rel)
+        for rel, sha, size, mtime in found.changed:
+            if self.spend.over():
+                self.report.stopped = (
+                    f"budget ${self.spend.budget:.2f} reached (spent ${self.spend.spent:.2f});"
+                    " the rest is pending: run `kb build` again with a larger --budget"
+                )
+                break
+            self.editor.meter = self.spend.meter(rel)
+            try:
+                self._build_one(rel, sha, size, mtime)
+            except EditorError as exc:  # fatal: a wrong key, model id or endpoint
+                self.report.fatal = f"{exc}; no source was marked failed: fix it and build again"
+                break
+            self.progress.advance(rel)
+        self.progress.done()
+        evidence.find_pending(self.state)
+        self.editor.meter = self.spend.meter("")
+        render.finish(self)
+        Signatures(self.state.db).ensure()  # so the first `kb ask` after a build is fast
+        fresh = {rel for rel, _ in self.report.failed}
+        self.report.still_failing = [
+            (rel, row["error"] or "")
+            for rel, row in sorted(self.state.sources().items())
+            if row["status"] == "failed" and rel not in fresh
+        ]
+        self.report.seconds = self.clock() - start
+        with self.state.transaction():
+            self.state.record_run(start, self.report.summary())
+        return self.report
+
+    def _build_one(self, rel: str, sha: str, size: int, mtime: int) -> None:
+        try:
+            doc, digest, plan, assets = self.prepare(rel)
+        except (ConversionError, EditorError) as exc:
+            if getattr(exc, "fatal", False):
+                raise  # the setup is wrong, not this source: the run stops
+            if getattr(exc, "retryable", False):  # a busy model: the next build tries again
+                sha, mtime = "", -1
+            self.record.fail(rel, sha, size, mtime, str(exc))
+            return
+        adopted = self.titles.adopted.get(rel)
+        for asset in doc.assets:
+            write_atomic(self.cfg.wiki_dir / assets[asset.name], asset.data)
+        self.record.ingest(
+            rel,
+            sha,
+            size,
+            mtime,
+            doc,
+            digest,
+            plan,
+            assets,
+            quiet=bool(adopted and adopted[1] == sha),
+        )
+        self.report.ingested.append(rel)
+
+    def _estimate(self, doc: Document) -> tuple[Estimate, float]:
+        estimate = self.editor.estimate(doc)
+        return estimate, self.spend.price(estimate)
+
+    def _check_budget(self, found: Scan) -> None:
+        """Refuse to start a build whose estimated cost exceeds the budget."""
+        total = 0.0
+        for rel, *_ in found.changed:
+            try:
+                total += self._estimate(convert(self.cfg.raw_dir / rel, self.limits))[1]
+            except ConversionError:
+                continue
+        if total > self.spend.budget:
+            raise BudgetError(
+                f"this build is estimated at ${total:.2f}, over the ${self.spend.budget:.2f}"
+                " budget; raise --budget, or build fewer sources at a time"
+            )
+
+    def _dry_run(self, found: Scan, start: float) -> Report:
+        """What would change, writing nothing and calling no model: pages are planned
+        with the extractive editor, cost is the configured editor's estimate."""
+        planner = ExtractiveEditor()
+        for rel in found.deleted:
+            self.report.planned[rel] = {"retract": self.state.source_pages(rel)}
+        for rel, _sha, _size, _mtime in found.changed:
+            try:
+                doc, _digest, plan, _ = self.prepare(rel, planner)
+            except (ConversionError, EditorError) as exc:
+                self.report.failed.append((rel, str(exc)))
+                continue
+            estimate, price = self._estimate(doc)
+            self.report.estimates[rel] = (estimate.input_tokens, estimate.output_tokens, price)
+            self.report.planned[rel] = {
+                "source page": [plan.source_title],
+                "create": sorted({t for _, _, t, new in plan.topics if new}),
+                "update": sorted({t for _, _, t, new in plan.topics if not new}),
+            }
+        self.report.seconds = self.clock() - start
+        return self.report
+
+
+def build(
+    cfg,
+    editor: Editor,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+    today: str | None = None,
+    budget: float | None = None,
+    force: bool = False,
+) -> Report:
+    """Run one build of the vault described by `cfg`, holding the vault's write lock
+    (waiting, shown as a progress stage, while `kb watch` or another build writes)."""
+    with lock.hold(cfg.state_dir, "kb build", progress):
+        builder = Builder(cfg, editor, progress, today, budget=budget)
+        try:
+            return builder.run(dry_run, force)
+        finally:
+            builder.close()

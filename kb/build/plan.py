@@ -1,0 +1,126 @@
+"""Which pages a source touches, and the titles kb may use.
+
+A source's topics land on existing pages through the alias registry first, then through
+the editor's judgement over a shortlist of the index (never the whole index), else on
+new pages with unique, safe titles. A person's page of a concept's name is adopted (kb
+merges into it) rather than shadowed. Planning writes nothing.
+
+    python -c "from kb.build.plan import Plan; print(Plan('A source', []))"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.build.pages import FOLDERS
+from kb.document import Document
+from kb.editors.base import Digest, Editor, PageInfo, Topic
+from kb.state import State
+from kb.wiki.names import concept_key, fold, safe_title, unique_title
+
+# Names no topic may claim as an alias: kb's own pages.
+RESERVED_KEYS = frozenset({"index", "log", "contradictions"})
+
+
+@dataclass
+class Plan:
+    """Which pages one source touches: its own page, then a page per topic."""
+
+    source_title: str
+    topics: list[tuple[Topic, str, str, bool]]  # (topic, page key, page title, is new)
+
+
+class Planner:
+    """The title registry of one build: kb's pages, a person's files, the special pages."""
+
+    def __init__(self, state: State, files: dict[str, Path]) -> None:
+        self.state, self.files = state, files
+        self.adopted: dict[str, tuple[str, str]] = {}  # raw path -> (title, sha), lost .kb/
+        self._taken: set[str] | None = None
+
+    def taken(self) -> set[str]:
+        """Folded titles in use (kb's pages, a person's files, the special pages); a copy."""
+        if self._taken is None:
+            rows = self.state.db.execute("SELECT key FROM pages").fetchall()
+            self._taken = {r[0] for r in rows} | set(self.files) | set(RESERVED_KEYS)
+        return set(self._taken)
+
+    def take(self, key: str) -> None:
+        if self._taken is not None:
+            self._taken.add(key)
+
+    def persons_page(self, title: str) -> bool:
+        """A markdown page of this name exists in wiki/ and kb did not make it."""
+        existing = self.files.get(fold(title))
+        return (
+            existing is not None and existing.suffix == ".md" and not self.state.page(fold(title))
+        )
+
+    def page_path(self, title: str, type_: str) -> str:
+        existing = self.files.get(fold(title))
+        if existing is not None and existing.suffix == ".md":
+            return existing.as_posix()  # a person's page of that name: kb merges into it
+        return f"{FOLDERS[type_]}/{title}.md"
+
+    def source_title(self, rel: str, doc: Document, digest: Digest) -> str:
+        """A source keeps the title it was first given. A new one takes its document's
+        title, unless a page has it, or the source is itself about a concept of that name
+        (an article titled "KV cache"): the concept gets the plain name, the source
+        "KV cache (source)"."""
+        row = self.state.source(rel)
+        if row and row["title"]:
+            return row["title"]
+        adopted = self.adopted.get(rel)
+        if adopted:
+            return adopted[0]
+        base = safe_title(doc.title)
+        taken = self.taken()
+        if concept_key(base) in {t.key for t in digest.topics}:
+            taken.add(fold(base))
+        return base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
+
+    def plan(self, source_title: str, digest: Digest, taken: set[str], editor: Editor) -> Plan:
+        """Existing pages by topic key or alias (then by the editor's judgement over a
+        shortlist of the index), else new, unique titles. Writes nothing."""
+        aliases = self.state.alias_map()
+        unplaced = tuple(
+            t
+            for t in digest.topics
+            if not any(k in aliases for k in (t.key, *(concept_key(a) for a in t.aliases)))
+        )
+        matched = editor.match(unplaced, self.shortlist(unplaced)) if unplaced else {}
+        topics = []
+        for topic in digest.topics:
+            keys = [topic.key, *(concept_key(a) for a in topic.aliases)]
+            page_key = next((aliases[k] for k in keys if k in aliases), None)
+            if page_key is None and self.state.page(matched.get(topic.key, "")):
+                page_key = matched[topic.key]
+            if page_key and page_key != fold(source_title):
+                page = self.state.page(page_key)
+                title = page["title"] if page else page_key
+                topics.append((topic, page_key, title, False))
+                continue
+            title = safe_title(topic.name)
+            if fold(title) in taken and not self.persons_page(title):
+                title = unique_title(title, taken)  # a person's page of that name is adopted
+            taken.add(fold(title))
+            for k in keys:
+                aliases.setdefault(k, fold(title))
+            topics.append((topic, fold(title), title, True))
+        return Plan(source_title, topics)
+
+    def shortlist(self, topics: tuple[Topic, ...], limit: int = 30) -> list[PageInfo]:
+        """Existing concept/entity pages sharing a word with these topics' names: what a
+        planner sees of the index (never the whole index once it is large)."""
+        names = {concept_key(n) for t in topics for n in (t.name, *t.aliases)}
+        words = sorted(names | {w for n in names for w in n.split()})
+        if not words:
+            return []
+        rows = self.state.db.execute(  # alias_key is the primary key: indexed lookups only
+            "SELECT DISTINCT p.key, p.title, p.type, p.summary FROM aliases a"
+            " JOIN pages p ON p.key=a.page_key WHERE p.type IN ('concept', 'entity')"
+            f" AND a.alias_key IN ({','.join('?' * len(words))}) ORDER BY p.key LIMIT ?",
+            (*words, limit),
+        ).fetchall()
+        return [PageInfo(r["key"], r["title"], r["type"], (), r["summary"] or "") for r in rows]

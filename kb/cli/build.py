@@ -1,0 +1,104 @@
+"""`kb build`: compile raw/ into wiki/; `--dry-run` shows the plan and the estimate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from kb.build import builder as build_op
+from kb.cli.common import (
+    EditorOption,
+    RichProgress,
+    RootOption,
+    config,
+    err,
+    fail,
+    make_editor,
+    out,
+)
+from kb.progress import NullProgress
+from kb.spend import BudgetError
+
+
+def _print_plan(report: build_op.Report) -> None:
+    for rel, plan in report.planned.items():
+        out.print(f"[bold]{rel}[/]", highlight=False)
+        for verb, names in plan.items():
+            if names:
+                out.print(f"  {verb}: {', '.join(names)}", highlight=False)
+        if rel in report.estimates:
+            tokens_in, tokens_out, usd = report.estimates[rel]
+            out.print(f"  estimate: {tokens_in} in / {tokens_out} out tokens, ${usd:.4f}")
+    for rel, reason in report.failed:
+        out.print(f"[red]would fail[/] {rel}: {reason}", highlight=False)
+    total_in = sum(e[0] for e in report.estimates.values())
+    total_out = sum(e[1] for e in report.estimates.values())
+    usd = sum(e[2] for e in report.estimates.values())
+    out.print(
+        f"{len(report.planned)} to build, {report.skipped} unchanged; estimate {total_in} in /"
+        f" {total_out} out tokens, ${usd:.4f} (dry run: nothing written, no model called)"
+    )
+
+
+def build(
+    root: RootOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    editor: EditorOption = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(min=0, help="USD: refuse a build estimated above it, stop at it."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Recompile every source (e.g. after upgrading kb).")
+    ] = False,
+):
+    """Compile raw/ into wiki/: new and changed sources are ingested, deleted ones retracted."""
+    cfg = config(root, editor=editor)
+    if not cfg.raw_dir.is_dir():
+        fail(f"{cfg.raw_dir} does not exist; create it and drop sources into it")
+    progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
+    try:
+        report = build_op.build(
+            cfg,
+            make_editor(cfg, offline=dry_run),
+            progress,
+            dry_run=dry_run,
+            budget=budget,
+            force=force,
+        )
+    except BudgetError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+    if dry_run:
+        _print_plan(report)
+        raise typer.Exit(1 if report.failed else 0)
+    for rel, reason in report.failed:
+        err.print(f"[red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
+    for old, new in report.moved:
+        err.print(escape(f"moved {cfg.raw}/{old} -> {cfg.raw}/{new}"), highlight=False)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    if report.stopped:
+        err.print(f"[yellow]stopped:[/] {escape(report.stopped)}", highlight=False)
+    if report.fatal:
+        err.print(f"[bold red]error:[/] {escape(report.fatal)}", highlight=False)
+    if report.still_failing:
+        err.print(
+            f"{len(report.still_failing)} source(s) still failing, unchanged since their"
+            " error (`kb status` lists them; fix or remove the files)",
+            highlight=False,
+        )
+    s = report.summary()
+    moved = f", {s['moved']} moved" if s["moved"] else ""
+    out.print(
+        f"sources: {s['ingested']} ingested, {s['skipped']} unchanged, {s['failed']} failed, "
+        f"{s['retracted']} retracted{moved} · pages: {s['created']} created, "
+        f"{s['updated']} updated, "
+        f"{s['removed']} removed · {s['seconds']:.1f}s",
+        highlight=False,
+    )
+    raise typer.Exit(2 if report.fatal else 1 if report.failed or report.still_failing else 0)

@@ -1,0 +1,49 @@
+"""`kb status`: counts, pending and failed sources, the last build, model spend."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.markup import escape
+
+from kb import status as status_op
+from kb.cli.common import RootOption, config, out
+
+
+def status(root: RootOption = None):
+    """Counts, pending and failed sources with their reasons, the last build, model spend."""
+    cfg = config(root)
+    st = status_op.status(cfg)
+    out.print(f"vault {cfg.root}", highlight=False)
+    c = st.counts
+    out.print(
+        f"sources: {c.get('sources_ok', 0)} ok, {c.get('sources_failed', 0)} failed, "
+        f"{len(st.pending)} pending · pages: "
+        + ", ".join(
+            f"{c.get('pages_' + t, 0)} {t}" for t in ("source", "concept", "entity", "answer")
+        )
+    )
+    for rel in st.pending:
+        out.print(f"  pending {cfg.raw}/{rel}", highlight=False)
+    for rel, reason in st.failed:
+        out.print(f"  [red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
+    if st.last_run:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(st.last_run["finished"]))
+        r = st.last_run
+        out.print(
+            f"last build {when}: {r['ingested']} ingested, {r['failed']} failed, "
+            f"{r['created']} created, {r['updated']} updated, {r['removed']} removed "
+            f"in {r['seconds']}s",
+            highlight=False,
+        )
+    else:
+        out.print("no build yet: run `kb build`")
+    for row in st.spend:
+        out.print(
+            f"  spend {row['day']} {row['operation']}: {row['calls']} calls, "
+            f"{row['input_tokens']} in / {row['output_tokens']} out tokens, "
+            f"${row['cost']:.4f}",
+            highlight=False,
+        )
+    raise typer.Exit(1 if st.failed else 0)
