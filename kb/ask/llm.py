@@ -175,7 +175,7 @@ def answer(
     for turn in range(max_turns):
         request = Request(
             system, list(messages), tools=TOOLS, max_tokens=session.max_tokens,
-            operation="ask", on_text=on_text,
+            operation="ask", on_text=on_text, tags={"question": q.text, "turn": str(turn + 1)},
         )  # fmt: skip
         reply = session.call(request)
         if not reply.tool_calls:

@@ -154,6 +154,7 @@ class LLMEditor:
             schema=DIGEST,
             max_tokens=self.max_output,
             operation="digest",
+            tags={"source": doc.title, "part": str(n + 1)},
         )
 
     def _map(self, doc: Document, chunk: list[Section], blocks: dict, n: int) -> list[Digest]:
@@ -293,6 +294,7 @@ class LLMEditor:
             schema=PAGE,
             max_tokens=min(PAGE_OUTPUT_TOKENS, self.max_output),
             operation="integrate",
+            tags={"page": brief.title, "revision": "yes" if previous else "no"},
         )
 
     def layout(self, brief: PageBrief, previous: str) -> pr.Layout:

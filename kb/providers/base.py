@@ -103,6 +103,10 @@ class Request:
     tools: list[Tool] = field(default_factory=list)
     max_tokens: int = 4096
     operation: str = "complete"
+    # What the call is about, for the ledger, logs and replays of recorded answers (e.g.
+    # {"source": title} for a digest, {"page": title, "revision": "yes"} for a page
+    # write). Providers never send it.
+    tags: dict[str, str] = field(default_factory=dict)
     stream: bool = False
     on_text: Callable[[str], None] | None = None
 
