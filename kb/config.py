@@ -36,7 +36,8 @@ class Config:
     wiki: str = "wiki"
     prompts: str = "prompts"
     editor: str = "auto"
-    topics_per_source: int = 12
+    topics_per_source: int = 12  # a short source's; longer ones get about one per 1,500 tokens
+    max_topics_per_source: int = 60  # ... up to this
     claims_per_topic: int = 3
     summary_sentences: int = 3
     key_points: int = 6
@@ -87,6 +88,7 @@ _KEYS = {
     ("vault", "prompts"): "prompts",
     ("editor", "name"): "editor",
     ("editor", "topics_per_source"): "topics_per_source",
+    ("editor", "max_topics_per_source"): "max_topics_per_source",
     ("editor", "claims_per_topic"): "claims_per_topic",
     ("editor", "summary_sentences"): "summary_sentences",
     ("editor", "key_points"): "key_points",

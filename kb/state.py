@@ -44,6 +44,10 @@ CREATE INDEX IF NOT EXISTS quantities_unit ON quantities(unit);
 CREATE INDEX IF NOT EXISTS quantities_source ON quantities(source);
 CREATE TABLE IF NOT EXISTS contradictions (
     id TEXT PRIMARY KEY, a_source TEXT, b_source TEXT, payload TEXT, pages TEXT);
+-- an editor's judgement of a candidate contradiction, by its id (a hash of both quotes)
+CREATE TABLE IF NOT EXISTS verdicts (
+    id TEXT PRIMARY KEY, a_source TEXT, b_source TEXT, confirmed INTEGER, reason TEXT,
+    what TEXT);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started REAL, finished REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS pending_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);
@@ -58,6 +62,10 @@ CREATE TABLE IF NOT EXISTS ledger (
 ADDED_COLUMNS = (
     ("sources", "contra_pending", "INTEGER DEFAULT 0"),
     ("pages", "pending", "TEXT"),
+    ("sources", "digest_version", "TEXT"),  # the prompts a model digested it with
+    ("pages", "inputs", "TEXT"),  # what its writer was given (JSON), to say what changed
+    ("pages", "fingerprint", "TEXT"),  # ... hashed: unchanged inputs need no model call
+    ("pages", "prompts", "TEXT"),  # the version of the prompts that wrote it
 )
 
 

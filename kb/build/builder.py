@@ -123,16 +123,17 @@ class Builder:
         assets = {a.name: f"{folder}/{safe_title(a.name)}" for a in doc.assets}
         doc = sanitize(doc, assets)
         editor = planner or self.editor
-        digest = editor.digest(doc)
+        digest = editor.digest(doc, self.record.previous_digest(rel))
         title = self.titles.source_title(rel, doc, digest)
         plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, editor)
         return doc, digest, plan, assets
 
     def run(self, dry_run: bool = False, force: bool = False) -> Report:
         start = self.clock()
+        self.force = force
         if self.state.is_empty() and self.files and not dry_run:
             self.titles.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
-        found = scan(self.cfg.raw_dir, self.state, force=force)
+        found = scan(self.cfg.raw_dir, self.state, force=force, stale=self._stale_sources())
         self.report.skipped = len(found.unchanged)
         if dry_run:
             return self._dry_run(found, start)
@@ -159,8 +160,9 @@ class Builder:
                 break
             self.progress.advance(rel)
         self.progress.done()
-        evidence.find_pending(self.state)
         self.editor.meter = self.spend.meter("")
+        self._judge_pairs()
+        self._stale_pages()
         render.finish(self)
         Signatures(self.state.db).ensure()  # so the first `kb ask` after a build is fast
         fresh = {rel for rel, _ in self.report.failed}
@@ -173,6 +175,41 @@ class Builder:
         with self.state.transaction():
             self.state.record_run(start, self.report.summary())
         return self.report
+
+    def _stale_sources(self) -> set[str]:
+        """Sources a model digested with other digest prompts than the vault's: re-digested."""
+        version = getattr(self.editor, "digest_version", "")
+        if not version:
+            return set()
+        rows = self.state.db.execute(
+            "SELECT path FROM sources WHERE status='ok' AND digest_version IS NOT NULL"
+            " AND digest_version!=?",
+            (version,),
+        )
+        return {r[0] for r in rows}
+
+    def _stale_pages(self) -> list[str]:
+        """Pages a model wrote with other page prompts than the vault's: written again."""
+        version = self.editor.version
+        if not version:
+            return []
+        rows = self.state.db.execute(
+            "SELECT key, title FROM pages WHERE prompts IS NOT NULL AND prompts!='' AND"
+            " prompts!=? ORDER BY key",
+            (version,),
+        ).fetchall()
+        with self.state.transaction():
+            self.state.db.executemany(
+                "UPDATE pages SET dirty=1 WHERE key=?", [(r[0],) for r in rows]
+            )
+        return [r[1] for r in rows]
+
+    def _judge_pairs(self) -> None:
+        """Candidate contradictions of the sources ingested now, judged by the editor."""
+        try:
+            evidence.find_pending(self.state, self.editor, self.today)
+        except EditorError as exc:  # pairs stay pending: judged on the next build
+            self.report.warnings.append(f"contradictions not judged: {exc}")
 
     def _build_one(self, rel: str, sha: str, size: int, mtime: int) -> None:
         try:
@@ -197,6 +234,7 @@ class Builder:
             plan,
             assets,
             quiet=bool(adopted and adopted[1] == sha),
+            version=getattr(self.editor, "digest_version", "") or None,
         )
         self.report.ingested.append(rel)
 

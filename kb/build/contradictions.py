@@ -44,7 +44,9 @@ def contradiction_from(d: dict) -> Contradiction:
 
 
 def make_id(a: Claim, b: Claim) -> str:
-    quotes = sorted([a.quote, b.quote])
+    """Both quotes, whitespace folded (a hard-wrapped line and a model's copy of it are
+    one quote), hashed: the same disagreement has one id whoever found it."""
+    quotes = sorted(" ".join(q.split()) for q in (a.quote, b.quote))
     return "c-" + hashlib.sha1("\x00".join(quotes).encode()).hexdigest()[:8]
 
 
@@ -136,6 +138,69 @@ def candidates(
     index = QuantityIndex()
     index.add_all(others)
     return index.contradictions((source, q) for q in mine)
+
+
+_NEGATIONS = frozenset(
+    "not no never cannot can't isn't aren't doesn't don't won't wasn't weren't without"
+    " neither nor none hardly".split()
+)
+_OPPOSITES = (
+    ("compute-bound", "memory-bound"),
+    ("increase", "decrease"),
+    ("increases", "decreases"),
+    ("rises", "falls"),
+    ("faster", "slower"),
+    ("higher", "lower"),
+    ("more", "less"),
+    ("cheaper", "costlier"),
+    ("better", "worse"),
+    ("true", "false"),
+)
+MIN_STATEMENT_SHARED = 4
+MIN_STATEMENT_OVERLAP = 0.3
+
+
+def _polarity(text: str) -> tuple[bool, frozenset[str]]:
+    words = set(re.findall(r"[\w'-]+", text.casefold()))
+    return bool(words & _NEGATIONS), frozenset(words)
+
+
+def _opposed(a: str, b: str) -> bool:
+    """One says not and the other does not, or they use opposite words."""
+    neg_a, words_a = _polarity(a)
+    neg_b, words_b = _polarity(b)
+    if neg_a != neg_b:
+        return True
+    return any(
+        (x in words_a and y in words_b and x not in words_b and y not in words_a)
+        or (y in words_a and x in words_b and y not in words_b and x not in words_a)
+        for x, y in _OPPOSITES
+    )
+
+
+def statement_pairs(
+    claims: list[tuple[str, Claim]], pending: set[str], limit: int = 50
+) -> list[Contradiction]:
+    """Claims of different sources about one page that share most of their content words
+    but say opposite things: candidates for a reader (a model) to confirm, never recorded
+    without one. `claims` are (source, claim) on one page; a pair needs a pending source."""
+    stems = [(src, c, content_stems(c.quote)) for src, c in claims]
+    out: dict[str, Contradiction] = {}
+    for i, (sa, ca, xa) in enumerate(stems):
+        for sb, cb, xb in stems[i + 1 :]:
+            if sa == sb or not ({sa, sb} & pending) or not xa or not xb:
+                continue
+            shared = len(xa & xb)
+            if shared < MIN_STATEMENT_SHARED or shared / len(xa | xb) < MIN_STATEMENT_OVERLAP:
+                continue
+            if not _opposed(ca.quote, cb.quote):
+                continue
+            (a_src, a), (b_src, b) = sorted([(sa, ca), (sb, cb)], key=lambda t: t[0])
+            cid = make_id(a, b)
+            out[cid] = Contradiction(cid, "opposite statements", a_src, a, b_src, b)
+            if len(out) >= limit:
+                return sorted(out.values(), key=lambda c: c.id)
+    return sorted(out.values(), key=lambda c: c.id)
 
 
 def statuses(text: str | None) -> dict[str, str]:

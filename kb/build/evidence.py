@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 
-from kb.build.contradictions import Contradiction, QuantityIndex, make_id
-from kb.editors.base import Claim, Conflict, dumps, quantity_from
+from kb.build.contradictions import Contradiction, QuantityIndex, make_id, statement_pairs
+from kb.build.pages import log_entry
+from kb.editors.base import Claim, Conflict, Pair, claim_from, dumps, quantity_from
+from kb.editors.text import verbatim
 from kb.state import State
 from kb.wiki.names import fold
 
@@ -38,27 +41,40 @@ def contradiction_pages(state: State, c: Contradiction) -> list[str]:
     return sorted(keys)
 
 
-def quote_found(state: State, source: str, claim: Claim) -> bool:
-    """Is the claim's quote verbatim in the block it cites?"""
+def quote_found(state: State, source: str, claim: Claim) -> Claim | None:
+    """The claim with its quote as the block has it (a hard-wrapped line break where the
+    quote has a space), if the quote is verbatim, up to whitespace, in the block it
+    cites; else None."""
     row = state.source(source)
     if not row or not row["title"]:
-        return False
+        return None
     contrib = dict(state.contributions(fold(row["title"]))).get(source)
     if not contrib:
-        return False
+        return None
     for section in contrib["doc"]["sections"]:
         for block in section["blocks"]:
-            if block["anchor"] == claim.anchor and claim.quote in block["text"]:
-                return True
-    return False
+            if block["anchor"] == claim.anchor:
+                span = verbatim(claim.quote, block["text"])
+                return replace(claim, quote=span) if span else None
+    return None
 
 
-def record(state: State, c: Contradiction) -> bool:
-    """Store a new contradiction (inside the caller's transaction); False if known."""
+def record(state: State, c: Contradiction, also: tuple[str, ...] = ()) -> bool:
+    """Store a new contradiction (inside the caller's transaction), shown on its pages and
+    on `also` (the pages that reported it); False if known (then `also` is added)."""
     db = state.db
-    if db.execute("SELECT 1 FROM contradictions WHERE id=?", (c.id,)).fetchone():
-        return False
-    pages = contradiction_pages(state, c)
+    row = db.execute("SELECT pages FROM contradictions WHERE id=?", (c.id,)).fetchone()
+    if row:
+        known = json.loads(row[0])
+        more = sorted(set(also) - set(known))
+        if more:
+            db.execute(
+                "UPDATE contradictions SET pages=? WHERE id=?",
+                (json.dumps(sorted({*known, *more})), c.id),
+            )
+            db.executemany("UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in more])
+        return bool(more)
+    pages = sorted({*contradiction_pages(state, c), *also})
     db.execute(
         "INSERT INTO contradictions VALUES (?, ?, ?, ?, ?)",
         (c.id, c.a_source, c.b_source, dumps(c), json.dumps(pages)),
@@ -79,13 +95,42 @@ def drop(state: State, source: str) -> None:
     db.execute("DELETE FROM contradictions WHERE a_source=? OR b_source=?", (source, source))
 
 
-def find_pending(state: State) -> None:
-    """Compare the numbers of every source ingested since the last pass with all others of
-    the same unit, through an inverted index (one pass, not one scan per source)."""
+def find_pending(state: State, editor, today: str) -> None:
+    """Candidate contradictions of every source ingested since the last pass, judged by
+    the editor: numbers of one unit compared with all others of that unit through an
+    inverted index (one pass, not one scan per source), and, when the editor can judge
+    them, opposite statements on one page. A pair is judged once; a rejected one is
+    logged with the reason and not asked again until one of its sources changes."""
     db = state.db
+    pending = {r[0] for r in db.execute("SELECT path FROM sources WHERE contra_pending=1")}
+    if not pending:
+        return
+    found = [("number", c) for c in _number_candidates(state)]
+    if "statement" in editor.judges:
+        found += [("statement", c) for c in _statement_candidates(state, pending)]
+    judged = {
+        r[0]: (bool(r[1]), r[2]) for r in db.execute("SELECT id, confirmed, what FROM verdicts")
+    }
+    recorded = {r[0] for r in db.execute("SELECT id FROM contradictions")}
+    pairs = [
+        Pair(c.id, kind, Conflict(c.what, *_titles(state, c)), _blocks(state, c))
+        for kind, c in found
+        if c.id not in judged and c.id not in recorded
+    ]
+    verdicts = editor.confirm(pairs) if pairs else []
+    by_id = {c.id: c for _, c in found}
+    with state.transaction():
+        for cid, (confirmed, what) in judged.items():  # judged before: the same quotes
+            if confirmed and cid in by_id and cid not in recorded:
+                record(state, replace(by_id[cid], what=what or by_id[cid].what))
+        _apply(state, verdicts, by_id, today)
+        db.execute("UPDATE sources SET contra_pending=0 WHERE contra_pending=1")
+
+
+def _number_candidates(state: State) -> list[Contradiction]:
     mine = [
         (s, quantity_from(json.loads(p)))
-        for s, p in db.execute(
+        for s, p in state.db.execute(
             "SELECT source, payload FROM quantities WHERE source IN"
             " (SELECT path FROM sources WHERE contra_pending=1)"
         )
@@ -93,26 +138,115 @@ def find_pending(state: State) -> None:
     index = QuantityIndex()
     for unit in sorted({q.unit for _, q in mine}):
         index.add_all((s, quantity_from(p)) for s, p in state.quantities(unit))
-    with state.transaction():
-        for c in index.contradictions(mine):
-            record(state, c)
-        db.execute("UPDATE sources SET contra_pending=0 WHERE contra_pending=1")
+    return index.contradictions(mine)
 
 
-def record_conflicts(state: State, conflicts: Iterable[Conflict], paths: dict[str, str]) -> bool:
-    """Keep an editor's conflicts whose quotes are verbatim; `paths` maps source page
-    titles to raw paths. True when any was new."""
-    added = False
+def _statement_candidates(state: State, pending: set[str]) -> list[Contradiction]:
+    """Opposite statements on the pages the pending sources contribute to."""
+    marks = ",".join("?" * len(pending))
+    rows = state.db.execute(
+        f"SELECT DISTINCT page_key FROM contributions WHERE source IN ({marks})", sorted(pending)
+    )
+    keys = sorted(r[0] for r in rows)
+    out: dict[str, Contradiction] = {}
+    for key in keys:
+        claims = [
+            (src, claim_from(c))
+            for src, data in state.contributions(key)
+            for c in data.get("claims", [])
+        ]
+        for c in statement_pairs(claims, pending):
+            out.setdefault(c.id, c)
+    return sorted(out.values(), key=lambda c: c.id)
+
+
+def _titles(state: State, c: Contradiction) -> tuple[str, Claim, str, Claim]:
+    def title(src: str) -> str:
+        row = state.source(src)
+        return (row["title"] if row else None) or src
+
+    return title(c.a_source), c.a, title(c.b_source), c.b
+
+
+def _blocks(state: State, c: Contradiction) -> tuple[str, str]:
+    return _block_text(state, c.a_source, c.a.anchor), _block_text(state, c.b_source, c.b.anchor)
+
+
+def _block_text(state: State, source: str, anchor: str) -> str:
+    row = state.source(source)
+    contrib = dict(state.contributions(fold(row["title"]))).get(source) if row else None
+    for section in (contrib or {}).get("doc", {}).get("sections", []):
+        for block in section["blocks"]:
+            if block["anchor"] == anchor:
+                return block["text"]
+    return ""
+
+
+def _apply(state: State, verdicts, by_id: dict[str, Contradiction], today: str) -> None:
+    """Record what the editor confirmed, remember every verdict, log the rejections and
+    the editor's own pairs that kb could not verify (inside the caller's transaction)."""
+    paths = {t: p for p, t in ((r["path"], r["title"]) for r in state.sources().values())}
+    for v in verdicts:
+        if v.proposed is not None:
+            _propose(state, v.proposed, paths, today)
+            continue
+        c = by_id.get(v.id)
+        if c is None:
+            continue
+        state.db.execute(
+            "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?)",
+            (c.id, c.a_source, c.b_source, int(v.confirmed), v.reason, v.what),
+        )
+        if v.confirmed:
+            record(state, replace(c, what=v.what or c.what))
+        elif v.reason:
+            entry = log_entry(today, "contradiction rejected", c.what, {"reason:": [v.reason]})
+            state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+
+
+def _propose(state: State, f: Conflict, paths: dict[str, str], today: str) -> None:
+    a_src, b_src = paths.get(f.a_source), paths.get(f.b_source)
+    a = quote_found(state, a_src, f.a) if a_src else None
+    b = quote_found(state, b_src, f.b) if b_src else None
+    if a is None or b is None or a_src == b_src:
+        why = "its quotes are not verbatim in two sources of the wiki"
+        entry = log_entry(today, "contradiction dropped", f.what, {"reason:": [why]})
+        state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+        return
+    record(state, Contradiction(make_id(a, b), f.what, a_src, a, b_src, b))
+
+
+def record_conflicts(
+    state: State, reported: Iterable[tuple[Conflict, str]], paths: dict[str, str]
+) -> tuple[bool, list[tuple[str, str]]]:
+    """Keep the conflicts editors reported, (conflict, key of the page that reported it),
+    whose quotes are verbatim; `paths` maps source page titles to raw paths. Returns
+    whether any was new, and (what, why) for each one dropped."""
+    added, dropped = False, []
     with state.transaction():
-        for f in conflicts:
+        for f, page in reported:
             a_src, b_src = paths.get(f.a_source), paths.get(f.b_source)
             if not (a_src and b_src and a_src != b_src):
+                dropped.append((f.what, "its two sides are not two sources of the wiki"))
                 continue
-            if not (quote_found(state, a_src, f.a) and quote_found(state, b_src, f.b)):
-                continue  # a quote the source does not contain is not evidence
-            c = Contradiction(make_id(f.a, f.b), f.what, a_src, f.a, b_src, f.b)
-            added |= record(state, c)
-    return added
+            a, b = quote_found(state, a_src, f.a), quote_found(state, b_src, f.b)
+            if a is None or b is None:
+                side = f.a_source if a is None else f.b_source
+                dropped.append((f.what, f"the quote from {side!r} is not in the block it cites"))
+                continue
+            c = Contradiction(make_id(a, b), f.what, a_src, a, b_src, b)
+            added |= record(state, c, (page,))
+    return added, dropped
+
+
+def log_dropped(state: State, today: str, dropped: list[tuple[str, str]]) -> None:
+    """One log.md entry per conflict kb could not keep, with the reason."""
+    if not dropped:
+        return
+    with state.transaction():
+        for what, why in dropped:
+            entry = log_entry(today, "contradiction dropped", what, {"reason:": [why]})
+            state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
 
 
 def rename(state: State, old: str, new: str) -> None:

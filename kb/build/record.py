@@ -22,7 +22,7 @@ from kb.build import evidence
 from kb.build.pages import log_entry
 from kb.build.plan import RESERVED_KEYS, Plan, Planner
 from kb.document import Document
-from kb.editors.base import Digest, Topic, dumps
+from kb.editors.base import Digest, Topic, digest_from, dumps
 from kb.state import State
 from kb.wiki.names import concept_key, fold
 
@@ -61,6 +61,7 @@ class Recorder:
         plan: Plan,
         assets: dict[str, str],
         quiet: bool = False,
+        version: str | None = None,
     ) -> None:
         """Record one converted source and everything it contributes, atomically."""
         db = self.state.db
@@ -71,8 +72,9 @@ class Recorder:
             db.execute("DELETE FROM quantities WHERE source=?", (rel,))
             db.execute(
                 "INSERT OR REPLACE INTO sources (path, sha256, size, mtime_ns, status, error,"
-                " title, kind, ingested_at) VALUES (?, ?, ?, ?, 'ok', NULL, ?, ?, ?)",
-                (rel, sha, size, mtime, plan.source_title, doc.kind, self.clock()),
+                " title, kind, ingested_at, digest_version)"
+                " VALUES (?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?)",
+                (rel, sha, size, mtime, plan.source_title, doc.kind, self.clock(), version),
             )
             source_key = fold(plan.source_title)
             self._upsert_page(db, source_key, plan.source_title, "source")
@@ -110,6 +112,14 @@ class Recorder:
             )
             if not quiet:  # a re-derivation after a deleted .kb/ is not a new event
                 db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+
+    def previous_digest(self, rel: str) -> Digest | None:
+        """The digest a source was last ingested with, if it was."""
+        row = self.state.source(rel)
+        if not row or not row["title"] or row["status"] != "ok":
+            return None
+        data = dict(self.state.contributions(fold(row["title"]))).get(rel)
+        return digest_from(data["digest"]) if data else None
 
     def _mention(self, rel: str, digest: Digest) -> None:
         """Record the source's lesser names and terms, by every key they go by, and mark

@@ -17,17 +17,15 @@ from pathlib import Path
 
 from kb.build import contradictions as contra
 from kb.build import evidence, specials
-from kb.build.pages import Callout, log_entry, source_page, topic_page
+from kb.build.brief import Briefs
+from kb.build.drafting import Drafted, Drafter
+from kb.build.pages import Callout, source_page, topic_page
 from kb.document import Block, Document, Section
 from kb.editors.base import (
-    EditorError,
-    PageBrief,
-    PageDraft,
     SourceNote,
     claim_from,
     topic_from,
 )
-from kb.editors.extractive import ExtractiveEditor
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge, merge_meta
 from kb.wiki.names import fold
@@ -96,15 +94,17 @@ class Renderer:
         self.done: list[tuple] = []  # page rows written, recorded by commit()
         self.writes: list[tuple] = []  # (key, generated, path, text) to write, see flush_writes
         self.paths = {title: path for path, title in self.titles.items()}
-        self.conflicts: list = []  # disagreements editors reported while writing pages
-        self.drafts: dict[str, object] = {}  # page key -> PageDraft, written once per build
+        self.conflicts: list = []  # (Conflict, page key) editors reported writing pages
+        self.dropped: list[tuple[str, str]] = []  # (page title, why) conflicts kb could not use
+        self.drafts: dict[str, Drafted] = {}  # page key -> its sections, written once a build
         self._anchors: dict[str, frozenset[str]] = {}
         self._known: frozenset[str] | None = None
         self._aliases: dict[str, str] | None = None
-        self.retry: set[str] = set()  # pages whose model write failed transiently
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
         }
+        briefs = Briefs(self.state, self.titles, self.anchors_of, self.known_titles, self.live)
+        self.drafter = Drafter(builder, briefs, force=getattr(builder, "force", False))
 
     def _callouts(self) -> dict[str, list[Callout]]:
         out: dict[str, list[Callout]] = {}
@@ -124,10 +124,11 @@ class Renderer:
             self.write_dirty()
         for row in gone:
             self.remove(row)
-        if self.retry:  # written with the fallback layout; the model gets another go next run
+        retry = self.drafter.retry
+        if retry:  # written with the fallback layout; the model gets another go next run
             with self.state.transaction():
                 self.state.db.executemany(
-                    "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in sorted(self.retry)]
+                    "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in sorted(retry)]
                 )
         self.specials()
 
@@ -148,8 +149,11 @@ class Renderer:
         return gone
 
     def record_conflicts(self) -> bool:
-        added = evidence.record_conflicts(self.state, self.conflicts, self.paths)
-        self.conflicts = []
+        """Keep the conflicts editors reported (verbatim quotes only), on the pages that
+        reported them too; log every one kb could not use, with the reason."""
+        added, dropped = evidence.record_conflicts(self.state, self.conflicts, self.paths)
+        evidence.log_dropped(self.state, self.today, self.dropped + dropped)
+        self.conflicts, self.dropped = [], []
         return added
 
     def anchors_of(self, source_title: str) -> frozenset[str]:
@@ -173,7 +177,8 @@ class Renderer:
         with self.state.transaction():
             self.state.db.executemany(
                 "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
-                " updated=?, created=COALESCE(created, ?), dirty=0, pending=NULL WHERE key=?",
+                " updated=?, created=COALESCE(created, ?), inputs=?, fingerprint=?, prompts=?,"
+                " dirty=0, pending=NULL WHERE key=?",
                 self.done,
             )
         self.done = []
@@ -183,6 +188,8 @@ class Renderer:
         render, summary, n = (self._source if row["type"] == "source" else self._topic)(
             row, contribs
         )
+        made = self.drafts.get(row["key"])
+        written = (made.inputs, made.fingerprint, made.prompts) if made else (None, None, None)
         path = self.wiki / row["path"]
         current = read_text(path)
         if current is not None and _broken_frontmatter(current):
@@ -208,7 +215,9 @@ class Renderer:
             (self.b.report.created if current is None else self.b.report.updated).append(
                 row["title"]
             )
-        self.done.append((new, _sha(out), summary, n, meta_updated, self.today, row["key"]))
+        self.done.append(
+            (new, _sha(out), summary, n, meta_updated, self.today, *written, row["key"])
+        )
 
     def flush_writes(self) -> None:
         """Record what kb is about to write, then write it. A build killed between the two
@@ -277,52 +286,22 @@ class Renderer:
             self.known_titles(),
         )
         related = self._related(row["key"], notes)
-        draft = self.drafts.get(row["key"])
-        if draft is None:
-            brief = PageBrief(
-                row["title"],
-                row["type"],
-                tuple(notes),
-                tuple(related),
-                row["generated"],
-                self.anchors_of,
-                self.known_titles(),
-            )
-            draft = self.drafts[row["key"]] = self._draft(brief)
-            self.conflicts.extend(draft.conflicts)
-        sections = draft.text
+        made = self.drafts.get(row["key"])
+        if made is None:
+            callouts = self.callouts.get(row["key"], [])
+            made = self.drafts[row["key"]] = self.drafter.draft(row, notes, aliases, callouts)
+            self.conflicts += [(c, row["key"]) for c in made.draft.conflicts]
+            self.dropped += [(row["title"], why) for why in made.draft.dropped]
+        sections = made.draft.text
         sources = [f"[[{n.source_title}]]" for n in notes]
+        stamp = {"prompts": made.prompts} if made.prompts else {}
 
         def render(updated: str) -> str:
-            meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources)
+            meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources, **stamp)
             return topic_page(meta, sections, related, self.callouts.get(row["key"], []))
 
         first = summary_claim(row["title"], aliases, notes)
         return render, first, len(notes)
-
-    def _draft(self, brief: PageBrief) -> PageDraft:
-        """The editor's sections; if it fails (after its own retry) or the budget is spent,
-        the extractive layout of the same cited claims, so a page is never half-written,
-        lost, or left linking to a page that was not written. The model retries next run."""
-        if self.b.spend.over():
-            self.retry.add(fold(brief.title))
-            self.b.report.stopped = self.b.report.stopped or (
-                f"budget ${self.b.spend.budget:.2f} reached: some pages were written from their"
-                " cited claims; run `kb build` again with a larger --budget to let the model"
-                " write them"
-            )
-            return ExtractiveEditor().write_page(brief)
-        try:
-            return self.b.editor.write_page(brief)
-        except EditorError as exc:
-            self.b.report.warnings.append(f"{brief.title}: {exc}; wrote the cited claims instead")
-            entry = log_entry(
-                self.today, "fallback", brief.title, {"model's page rejected:": [str(exc)]}
-            )
-            self.state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
-            if exc.retryable:
-                self.retry.add(fold(brief.title))
-            return ExtractiveEditor().write_page(brief)
 
     def known_titles(self) -> frozenset[str]:
         if self._known is None:

@@ -43,9 +43,11 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def scan(raw: Path, state: State, force: bool = False) -> Scan:
+def scan(raw: Path, state: State, force: bool = False, stale: set[str] | None = None) -> Scan:
     """Compare raw/ with the state: stat first, hash only what looks changed. `force`
-    treats every file as changed (a recompile, e.g. after upgrading kb)."""
+    treats every file as changed (a recompile, e.g. after upgrading kb), `stale` these
+    files (digested under other prompts)."""
+    stale = stale or set()
     known = state.sources()
     changed, unchanged = [], []
     for path in raw_files(raw):
@@ -56,7 +58,8 @@ def scan(raw: Path, state: State, force: bool = False) -> Scan:
             continue
         row = known.get(rel)
         same_stat = row and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns
-        if same_stat and not force:
+        again = force or rel in stale
+        if same_stat and not again:
             unchanged.append(rel)
             continue
         try:
@@ -64,7 +67,7 @@ def scan(raw: Path, state: State, force: bool = False) -> Scan:
             digest = sha256_file(path) if stat.S_ISREG(st.st_mode) else "not a regular file"
         except OSError as exc:  # unreadable: the converter will report it, by name
             digest = f"unreadable {exc.errno}"
-        if row and row["sha256"] == digest and not force:
+        if row and row["sha256"] == digest and not again:
             state.db.execute("UPDATE sources SET mtime_ns=? WHERE path=?", (st.st_mtime_ns, rel))
             unchanged.append(rel)
         else:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from kb.document import Document
+from kb.document import Block, Document
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class Claim:
     anchor: str  # block id in the source page (without ^)
     quote: str  # verbatim from the source block; checked before anything is flagged
     label: str = ""  # how the citation shows: "¶12", "00:07:54", "p. 3"
+    # Who asserts it, when that is not the source's author: a speaker, a quoted person,
+    # the work a summary describes. Pages say "according to ...".
+    by: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,14 @@ class Quantity:
 
 
 @dataclass(frozen=True)
+class Chapter:
+    """What one chapter of a book, or one item of a feed, says: kept on its source page."""
+
+    heading: str
+    claims: tuple[Claim, ...]
+
+
+@dataclass(frozen=True)
 class Digest:
     summary: tuple[Claim, ...] = ()
     key_points: tuple[Claim, ...] = ()
@@ -62,6 +73,7 @@ class Digest:
     # Lesser names and terms: they add this source's claims to a page that exists (made by
     # any source, in any order) but never create one.
     mentions: tuple[Topic, ...] = ()
+    chapters: tuple[Chapter, ...] = ()  # books and feeds: one entry per chapter or item
 
 
 def dumps(obj: object) -> str:
@@ -82,6 +94,22 @@ def topic_from(d: dict) -> Topic:
         tuple(d.get("aliases", ())),
         claims,
         tuple(d.get("related", ())),
+    )
+
+
+def chapter_from(d: dict) -> Chapter:
+    return Chapter(d["heading"], tuple(claim_from(c) for c in d.get("claims", ())))
+
+
+def digest_from(d: dict) -> Digest:
+    """A stored digest (its JSON) back as a Digest; fields added since default to empty."""
+    return Digest(
+        tuple(claim_from(c) for c in d.get("summary", ())),
+        tuple(claim_from(c) for c in d.get("key_points", ())),
+        tuple(topic_from(t) for t in d.get("topics", ())),
+        tuple(quantity_from(q) for q in d.get("quantities", ())),
+        tuple(topic_from(t) for t in d.get("mentions", ())),
+        tuple(chapter_from(c) for c in d.get("chapters", ())),
     )
 
 
@@ -109,18 +137,52 @@ def _no_anchors(source_title: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class SourceDigest:
+    """One source as a page writer sees it: its whole digest and the full text of every
+    block the digest cites. The same for all of that source's pages, so it is the cached
+    part of their requests."""
+
+    title: str  # the source page's title (the citation target)
+    kind: str
+    author: str
+    digest: Digest
+    blocks: tuple[Block, ...]  # every block the digest cites, in document order
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed in a page's inputs since kb last wrote it: (source title, claim)."""
+
+    new: tuple[tuple[str, Claim], ...] = ()
+    retracted: tuple[tuple[str, Claim], ...] = ()
+    new_sources: tuple[str, ...] = ()
+    gone_sources: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.retracted or self.new_sources or self.gone_sources)
+
+
+@dataclass(frozen=True)
 class PageBrief:
-    """Everything an editor needs to write one concept/entity page's generated sections."""
+    """Everything an editor needs to write one concept/entity page's generated sections.
+
+    `notes` say, source by source, which claims are about this page; `sources` carry each
+    source's whole digest and cited blocks (context: any block shown may be cited)."""
 
     title: str
     kind: str
     notes: tuple[SourceNote, ...]
-    related: tuple[str, ...] = ()  # titles of existing pages to link
-    previous: str | None = None  # the sections kb generated last time, if any
+    related: tuple[str, ...] = ()  # titles of existing pages the material names: linkable
+    previous: str | None = None  # the page kb generated last time, if any
     # Block ids that exist on a source page (citations may only use these); lazy, since
     # only a model-backed editor needs them.
     anchors: Callable[[str], frozenset[str]] = _no_anchors
     known_titles: frozenset[str] = frozenset()  # every page a link may point at
+    sources: tuple[SourceDigest, ...] = ()
+    cached: str = ""  # the source whose digest is shared by most of this build's writes
+    changes: Changes | None = None  # a revision: what is new since; None: unknown or new
+    conflicts: tuple[Conflict, ...] = ()  # recorded disagreements shown on this page
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,11 +198,35 @@ class Conflict:
 
 
 @dataclass(frozen=True)
+class Pair:
+    """A candidate disagreement between two sources, found deterministically (two numbers
+    of one unit about one subject, or two opposite statements), for an editor to confirm
+    or reject. `blocks` are the full texts of the two cited blocks."""
+
+    id: str
+    kind: str  # "number" | "statement"
+    conflict: Conflict
+    blocks: tuple[str, str] = ("", "")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An editor's judgement of a Pair: confirmed or not, and why."""
+
+    id: str
+    confirmed: bool
+    reason: str = ""
+    what: str = ""  # what the two disagree about, in a few words (kept when confirmed)
+    proposed: Conflict | None = None  # a pair the editor found itself (id "" until checked)
+
+
+@dataclass(frozen=True)
 class PageDraft:
     """An editor's generated sections for one page, plus any conflicts it found there."""
 
     text: str
     conflicts: tuple[Conflict, ...] = ()
+    dropped: tuple[str, ...] = ()  # conflicts the editor reported that kb could not use, why
 
 
 @dataclass(frozen=True)
@@ -180,9 +266,19 @@ class EditorError(Exception):
 class Editor(Protocol):
     name: str
     meter: Meter | None
+    # The version of what writes pages (a model editor: the hash of its prompts). A page
+    # written by another version is rewritten; "" means pages are always re-rendered.
+    version: str
+    digest_version: str  # the same for the digest prompts: a source digested under another
+    judges: frozenset[str]  # kinds of Pair this editor can confirm ("number", "statement")
 
-    def digest(self, doc: Document) -> Digest:
-        """Claims, topics, summary and numbers of one source (one or more model calls)."""
+    def digest(self, doc: Document, previous: Digest | None = None) -> Digest:
+        """Claims, topics, summary and numbers of one source (one or more model calls).
+        `previous`: the digest of the source's last version, so its topics keep their
+        names when it changes."""
+
+    def confirm(self, pairs: list[Pair]) -> list[Verdict]:
+        """Which candidate disagreements are real; one Verdict per Pair."""
 
     def match(self, topics: tuple[Topic, ...], shortlist: list[PageInfo]) -> dict[str, str]:
         """Topic key -> key of an existing page in `shortlist` that is the same idea, for
@@ -193,3 +289,6 @@ class Editor(Protocol):
 
     def estimate(self, doc: Document) -> Estimate:
         """Tokens an ingest of `doc` would send and receive (0 for no model)."""
+
+    def estimate_pages(self, n: int) -> Estimate:
+        """Tokens `n` page rewrites would take (0 for no model)."""

@@ -14,72 +14,38 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import dataclass
 
-from kb.document import Block, Document
+from kb.document import Document
 from kb.editors.base import (
-    Claim,
+    Chapter,
     Digest,
     Estimate,
     PageBrief,
     PageDraft,
     PageInfo,
-    Quantity,
+    Pair,
     Topic,
+    Verdict,
 )
-from kb.editors.text import TOKEN, content_stems, plain, sentences
+from kb.editors.quantities import of_sentence
+from kb.editors.sentences import Sentence, claim, split
+from kb.editors.shape import items, shape
 from kb.editors.topics import candidates, name_of, select, sentence_topics
 from kb.wiki.names import concept_key
 
-_QUANTITY = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?(%|[A-Za-z]{2,}\b)")
-_NOT_UNITS = frozenset(
-    "and or the of to in on at by for with from is are was am pm th st nd rd".split()
-)
 # Beyond its own topics, how many other names and terms a source offers to pages that
 # exist (it never creates a page from these): how sources meet on one page.
 MENTIONS = 40
 # Spoken filler: a sentence full of it is talk about the talk, not a claim to cite.
 _FILLER = frozenset("yeah um uh uhm like okay ok mean gonna wanna kinda sorta basically".split())
-_PROSE_KINDS = ("para", "list", "quote", "footnote")  # tables and code are not sentences
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M)
-
-
-@dataclass(frozen=True)
-class Sentence:
-    index: int
-    block: Block
-    text: str  # verbatim from the block
-    plain: str  # markdown stripped, for analysis
-
-
-def label_for(block: Block) -> str:
-    """How a citation to this block reads: the time in a transcript, else ¶n / page."""
-    if block.time:
-        return block.time
-    m = re.fullmatch(r"page-(\d+)-p\d+", block.anchor)
-    if m:
-        return f"p. {m.group(1)}"
-    m = re.fullmatch(r"p(\d+)", block.anchor)
-    return f"¶{m.group(1)}" if m else block.anchor
-
-
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
-
-
-def _claim(s: Sentence) -> Claim:
-    """The sentence as a claim; footnote markers are dropped from the text shown on other
-    pages (their definitions live on the source page) but kept in the verbatim quote."""
-    text = _FOOTNOTE_REF.sub("", s.text)
-    return Claim(text=text, anchor=s.block.anchor, quote=s.text, label=label_for(s.block))
-
-
-def _unit(word: str) -> str:
-    return concept_key(word) if word != "%" else "%"
 
 
 class ExtractiveEditor:
     name = "extractive"
     meter = None  # no model calls to meter
+    version = ""  # no prompts: pages are re-rendered whenever they are dirty
+    digest_version = ""
+    judges = frozenset({"number"})  # statements need a reader; numbers speak for themselves
 
     def __init__(self, topics: int = 12, claims: int = 3, summary: int = 3, key_points: int = 6):
         self.topics, self.claims, self.summary, self.key_points = (
@@ -90,17 +56,9 @@ class ExtractiveEditor:
         )
 
     def split(self, doc: Document) -> list[Sentence]:
-        out: list[Sentence] = []
-        for block in doc.blocks():
-            if block.kind not in _PROSE_KINDS:
-                continue
-            for part in _parts(block):
-                for text in sentences(part):
-                    if len(TOKEN.findall(text)) >= 4:
-                        out.append(Sentence(len(out), block, text, plain(text)))
-        return out
+        return split(doc)
 
-    def digest(self, doc: Document) -> Digest:
+    def digest(self, doc: Document, previous: Digest | None = None) -> Digest:
         sents = self.split(doc)
         plains = [s.plain for s in sents]
         ranked_topics = select(candidates(plains), self.topics + MENTIONS)
@@ -115,8 +73,8 @@ class ExtractiveEditor:
         points = sorted(top[self.summary : self.summary + self.key_points])
         topics = [self._topic(c, aliases, sents, scores, by_sentence) for c, aliases in chosen]
         return Digest(
-            summary=tuple(_claim(sents[i]) for i in summary),
-            key_points=tuple(_claim(sents[i]) for i in points),
+            summary=tuple(claim(sents[i]) for i in summary),
+            key_points=tuple(claim(sents[i]) for i in points),
             topics=tuple(topics),
             mentions=tuple(
                 self._topic(c, aliases, sents, scores, by_sentence)
@@ -124,8 +82,9 @@ class ExtractiveEditor:
                 if c.special or c.entity  # names and terms, not plain words
             ),
             quantities=tuple(
-                q for s in sents for q in self._quantities(s, _subjects(s, by_sentence, topics))
+                q for s in sents for q in of_sentence(s, _subjects(s, by_sentence, topics))
             ),
+            chapters=_chapters(doc, sents, scores),
         )
 
     @staticmethod
@@ -155,23 +114,9 @@ class ExtractiveEditor:
             name=name,
             kind="entity" if cand.entity else "concept",
             aliases=tuple(variants),
-            claims=tuple(_claim(sents[i]) for i in sorted(best)),
+            claims=tuple(claim(sents[i]) for i in sorted(best)),
             related=tuple(sorted(related, key=lambda k: (-related[k], k))[:6]),
         )
-
-    @staticmethod
-    def _quantities(s: Sentence, subjects: list[str]) -> list[Quantity]:
-        out = []
-        for m in _QUANTITY.finditer(s.plain):
-            unit = m.group(2)
-            if unit.lower() in _NOT_UNITS:
-                continue
-            window = s.plain[max(0, m.start() - 60) : m.end() + 60]
-            context = content_stems(window) - content_stems(m.group(0))
-            value = float(m.group(1).replace(",", ""))
-            ctx = tuple(sorted(context))
-            out.append(Quantity(value, _unit(unit), m.group(0), ctx, _claim(s), tuple(subjects)))
-        return out
 
     def match(self, topics: tuple[Topic, ...], shortlist: list[PageInfo]) -> dict[str, str]:
         return {}  # without a model, only the alias registry merges topics
@@ -179,14 +124,26 @@ class ExtractiveEditor:
     def estimate(self, doc: Document) -> Estimate:
         return Estimate()
 
+    def estimate_pages(self, n: int) -> Estimate:
+        return Estimate()
+
+    def confirm(self, pairs: list[Pair]) -> list[Verdict]:
+        """Two numbers of one unit about one subject that differ: shown as they are (a
+        person settles them); without a model a statement pair is never judged."""
+        return [
+            Verdict(p.id, p.kind == "number", "" if p.kind == "number" else "no model to judge")
+            for p in pairs
+        ]
+
     def write_page(self, brief: PageBrief) -> PageDraft:
         """'What the sources say': one subsection per source, each claim cited."""
         lines = ["## What the sources say", ""]
         for note in brief.notes:
             lines += [f"### {note.source_title}", ""]
-            for claim in note.topic.claims:
-                target = f"{note.source_title}#^{claim.anchor}"
-                lines.append(f"- {_one_line(claim.text)} ([[{target}|{claim.label}]])")
+            for c in note.topic.claims:
+                target = f"{note.source_title}#^{c.anchor}"
+                who = f"According to {c.by}: " if c.by else ""
+                lines.append(f"- {who}{_one_line(c.text)} ([[{target}|{c.label}]])")
             lines.append("")
         return PageDraft("\n".join(lines))
 
@@ -197,11 +154,20 @@ def _subjects(s: Sentence, by_sentence: dict, topics: list[Topic]) -> list[str]:
     return sorted({k for key in by_sentence.get(s.index, []) for k in names.get(key, ())})
 
 
-def _parts(block: Block) -> list[str]:
-    """A list's items are separate texts (verbatim slices), so no sentence spans two."""
-    if block.kind != "list":
-        return [block.text]
-    return [item for item in _LIST_ITEM.split(block.text) if item.strip()]
+def _chapters(doc: Document, sents: list[Sentence], scores: list[float]) -> tuple[Chapter, ...]:
+    """A book's chapters or a feed's items, each with its best-ranked sentence."""
+    if shape(doc) == "article":
+        return ()
+    by_anchor: dict[str, list[int]] = {}
+    for s in sents:
+        by_anchor.setdefault(s.block.anchor, []).append(s.index)
+    out = []
+    for heading, anchors in items(doc):
+        found = [i for a in anchors for i in by_anchor.get(a, [])]
+        if found:
+            best = min(found, key=lambda i: (-scores[i], i))
+            out.append(Chapter(heading, (claim(sents[best]),)))
+    return tuple(out)
 
 
 def _one_line(text: str) -> str:

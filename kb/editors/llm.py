@@ -1,17 +1,22 @@
 """The LLMEditor: kb's curator as prompts with structured output over a Provider.
 
-    digest(doc)        the source section by section (a long one in chunks that fit the
-                       context window, then one reduce call), claims with anchors and
-                       verbatim quotes; unverifiable claims are dropped and counted
+    digest(doc, prev)  the source section by section (a long one in chunks that fit the
+                       context window, then one reduce call): claims with anchors,
+                       verbatim quotes and attribution, topics (more for a longer source),
+                       chapters of a book or items of a feed; unverifiable claims are
+                       dropped and counted. Numbers are found deterministically
+                       (kb.editors.quantities), not by the model.
     match(topics, ..)  the plan: which new topics are the same idea as a page on a
                        shortlist of the index (never the whole index)
-    write_page(brief)  the integrate step: a page's sections revised from its notes, every
-                       sentence cited; rejected and retried once if it fails kb's checks,
-                       then EditorError (the build writes the cited claims instead)
+    confirm(pairs)     which candidate contradictions are real, and pairs of its own
+    write_page(brief)  the integrate step: a page's sections from its brief
+                       (kb.editors.llm_brief), mechanical slips repaired, every sentence
+                       cited; rejected and retried once if it fails kb's checks, then
+                       EditorError (the build writes the cited claims instead)
     estimate(doc)      offline token estimate for --dry-run and --budget
 
 Every model call is metered (`self.meter`), failed ones included. Prompts are the vault's
-prompts/*.md (kb.editors.llm_prompts), schemas and checks are in llm_schema / llm_page.
+prompts/*.md; `version` is their hash, stamped on every page this editor writes.
 
     python -c "from kb.editors.llm import LLMEditor; from kb.providers.scripted import \
                ScriptedProvider; print(LLMEditor(ScriptedProvider(), None).name)"
@@ -20,17 +25,16 @@ prompts/*.md (kb.editors.llm_prompts), schemas and checks are in llm_schema / ll
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
 from kb.config import Config
 from kb.document import Document, Section
-from kb.editors import llm_chunks
+from kb.editors import llm_brief as br
+from kb.editors import llm_chunks, llm_reduce, quantities, shape
 from kb.editors import llm_page as pg
 from kb.editors import llm_prompts as pr
 from kb.editors.base import (
-    Claim,
     Digest,
     EditorError,
     Estimate,
@@ -38,20 +42,25 @@ from kb.editors.base import (
     PageBrief,
     PageDraft,
     PageInfo,
-    SourceNote,
+    Pair,
     Topic,
+    Verdict,
 )
+from kb.editors.llm_confirm import verdicts_of
 from kb.editors.llm_schema import (
     DIGEST,
     PAGE,
-    REDUCE,
     Checked,
     block_map,
+    chapters_of,
     claims_of,
+    confirm_schema,
     plan_schema,
     topic_of,
 )
+from kb.editors.sentences import label_for
 from kb.providers.base import (
+    Part,
     Provider,
     ProviderError,
     Reply,
@@ -59,19 +68,11 @@ from kb.providers.base import (
     estimate_request_tokens,
     estimate_tokens,
 )
-from kb.wiki.links import find_links
-from kb.wiki.names import fold
 
 MAX_CHUNK_TOKENS = 24_000  # a part bigger than this is digested less carefully: split it
 MIN_CHUNK_TOKENS = 1_000
 PAGE_OUTPUT_TOKENS = 4_096
-REMEMBERED = 64  # digests kept for the shared, cached claims block of their pages
-MAX_INLINE_NOTES = 40  # older sources shown in full on one page request, at most
-
-
-def _claim_key(claim: Claim) -> tuple[str, str]:
-    return claim.anchor, claim.quote
-
+PAIRS_PER_CALL = 20
 
 # The provider cannot work at all until the user fixes the setup.
 FATAL_KINDS = frozenset({"auth", "config", "not_found"})
@@ -89,6 +90,7 @@ def editor_error(exc: ProviderError, prefix: str = "") -> EditorError:
 
 class LLMEditor:
     name = "llm"
+    judges = frozenset({"number", "statement"})
 
     def __init__(self, provider: Provider, cfg: Config | None = None) -> None:
         self.provider = provider
@@ -96,12 +98,13 @@ class LLMEditor:
         self.prompts = cfg.prompts_dir if cfg is not None else None
         base = cfg or Config(root=Path("."))  # defaults; prompts are then the packaged ones
         self.topics, self.claims = base.topics_per_source, base.claims_per_topic
+        self.max_topics = base.max_topics_per_source
         self.key_points, self.max_output = base.key_points, base.max_output_tokens
+        self.version = pr.version(self.prompts, pr.PAGE_PROMPTS)
+        self.digest_version = pr.version(self.prompts, pr.DIGEST_PROMPTS)
         self.meter: Meter | None = None
         self.dropped: list[str] = []  # claims the last digest threw away, and why
-        self._recent: OrderedDict[int, Digest] = OrderedDict()
-        self._owner: dict[tuple[str, str], int] = {}
-        self._seq = 0
+        self.repairs: list[str] = []  # mechanical slips kb fixed in the model's pages
 
     def __repr__(self) -> str:
         return f"LLMEditor({self.provider!r})"
@@ -122,96 +125,86 @@ class LLMEditor:
 
     # -- digest --------------------------------------------------------------------------
 
-    def digest(self, doc: Document) -> Digest:
+    def caps(self, doc: Document) -> shape.Caps:
+        return shape.caps(doc, self.topics, self.claims, self.key_points, self.max_topics)
+
+    def digest(self, doc: Document, previous: Digest | None = None) -> Digest:
         self.dropped = []
         blocks = block_map(doc)
+        chunks = self.chunks(doc)
+        caps = self.caps(doc)
         parts: list[Digest] = []
-        for n, chunk in enumerate(self.chunks(doc)):
-            parts += self._map(doc, chunk, blocks, n)
-        digest = parts[0] if len(parts) == 1 else self._reduce(parts)
+        for n, chunk in enumerate(chunks):
+            parts += self._map(doc, chunk, blocks, n, _share(caps, chunk, doc), previous)
+        digest = parts[0] if len(parts) == 1 else self._reduce(parts, caps, doc.title)
         if not digest.topics and not digest.summary:
             why = f" ({len(self.dropped)} dropped: {'; '.join(self.dropped[:3])})"
             raise EditorError(
                 "the model gave no claim that could be verified against the source"
                 + (why if self.dropped else "")
             )
-        self._remember(digest)
-        return digest
+        return replace(digest, quantities=quantities.of_document(doc, digest.topics))
 
-    def _request_digest(self, doc: Document, chunk: list[Section], n: int) -> Request:
+    def _request_digest(
+        self, doc: Document, chunk: list[Section], n: int, caps: shape.Caps, previous
+    ) -> Request:
         part = f' part="{n + 1}"' if n or len(chunk) < len(doc.sections) else ""
+        form = shape.shape(doc)
+        ask = pr.digest_ask(caps.as_dict(), form, len(shape.items(doc)), previous)
         return Request(
             system=[
                 pr.prefix(self.prompts, "digest.md"),
                 pr.source_part(doc.title, doc.kind, chunk, part),
             ],
-            messages=[
-                {
-                    "role": "user",
-                    "content": pr.digest_ask(self.topics, self.claims, self.key_points),
-                }
-            ],
+            messages=[{"role": "user", "content": ask}],
             schema=DIGEST,
             max_tokens=self.max_output,
             operation="digest",
             tags={"source": doc.title, "part": str(n + 1)},
         )
 
-    def _map(self, doc: Document, chunk: list[Section], blocks: dict, n: int) -> list[Digest]:
+    def _map(
+        self, doc: Document, chunk: list[Section], blocks: dict, n: int, caps, previous
+    ) -> list[Digest]:
         try:
-            reply = self._call(self._request_digest(doc, chunk, n))
+            reply = self._call(self._request_digest(doc, chunk, n, caps, previous))
         except ProviderError as exc:
             halves = llm_chunks.halves(chunk)
             if exc.kind != "max_tokens" or halves is None:
                 raise editor_error(exc) from exc
             # The digest of this part does not fit the output limit: digest each half.
-            return [d for half in halves for d in self._map(doc, half, blocks, n)]
-        return [self._digest_of(reply.data, blocks)]
+            return [d for h in halves for d in self._map(doc, h, blocks, n, caps, previous)]
+        return [self._digest_of(reply.data, blocks, caps)]
 
-    def _digest_of(self, data: dict, blocks: dict) -> Digest:
+    def _digest_of(self, data: dict, blocks: dict, caps: shape.Caps) -> Digest:
         checked = Checked()
         summary = claims_of(data["summary"], blocks, checked, 4)
-        points = claims_of(data["key_points"], blocks, checked, self.key_points)
+        points = claims_of(data["key_points"], blocks, checked, caps.key_points)
         topics: list[Topic] = []
         for raw in data["topics"]:
-            topic = topic_of(raw, claims_of(raw["claims"], blocks, checked, self.claims), checked)
+            claims = claims_of(raw["claims"], blocks, checked, caps.claims)
+            topic = topic_of(raw, claims, checked)
             if topic is not None and topic.key not in {t.key for t in topics}:
                 topics.append(topic)
+        chapters = chapters_of(data.get("chapters", []), blocks, checked)
         self.dropped += checked.dropped
-        return Digest(tuple(summary), tuple(points), tuple(topics[: self.topics]))
-
-    def _reduce(self, parts: list[Digest]) -> Digest:
-        text, ids = pr.reduce_parts(parts)
-        ask = f"{text}\nCombine the parts: at most {self.topics} topics, {self.claims} claims each."
-        request = Request(
-            system=[pr.prefix(self.prompts, "reduce.md")],
-            messages=[{"role": "user", "content": ask}],
-            schema=REDUCE,
-            max_tokens=self.max_output,
-            operation="reduce",
+        return Digest(
+            tuple(summary),
+            tuple(points),
+            tuple(topics[: caps.topics]),
+            chapters=tuple(chapters),
         )
+
+    def _reduce(self, parts: list[Digest], caps: shape.Caps, title: str) -> Digest:
+        request, ids = llm_reduce.request(self.prompts, parts, caps, title, self.max_output)
         try:
             data = self._call(request).data
         except ProviderError as exc:
             raise editor_error(exc) from exc
         checked = Checked()
-
-        def pick(keys: list[str], cap: int) -> tuple:
-            found = [ids[k] for k in dict.fromkeys(keys) if k in ids]
-            checked.dropped += [f"unknown claim id {k!r}" for k in keys if k not in ids]
-            return tuple(found[:cap])
-
-        topics: list[Topic] = []
-        for raw in data["topics"]:
-            topic = topic_of(raw, list(pick(raw["claims"], self.claims)), checked)
-            if topic is not None and topic.key not in {t.key for t in topics}:
-                topics.append(topic)
+        digest = llm_reduce.combine(data, ids, parts, caps, checked)
         self.dropped += checked.dropped
-        return Digest(
-            pick(data["summary"], 4),
-            pick(data["key_points"], self.key_points),
-            tuple(topics[: self.topics]),
-        )
+        return digest
 
     def chunks(self, doc: Document) -> list[list[Section]]:
         """The source in parts that fit the context window (kb.editors.llm_chunks)."""
@@ -241,6 +234,7 @@ class LLMEditor:
             schema=plan_schema(tids, pids),
             max_tokens=1024,
             operation="plan",
+            tags={"topics": ", ".join(t.name for t in topics)[:500]},
         )
         try:
             data = self._call(request).data
@@ -254,23 +248,48 @@ class LLMEditor:
                 )
         return out
 
+    # -- confirm -------------------------------------------------------------------------
+
+    def confirm(self, pairs: list[Pair]) -> list[Verdict]:
+        """One call per PAIRS_PER_CALL candidates; a pair the model does not judge is not
+        confirmed. Pairs the model adds come back as verdicts carrying their conflict."""
+        out: list[Verdict] = []
+        for start in range(0, len(pairs), PAIRS_PER_CALL):
+            batch = pairs[start : start + PAIRS_PER_CALL]
+            ids = [f"D{n}" for n in range(1, len(batch) + 1)]
+            request = Request(
+                system=[pr.prefix(self.prompts, "confirm.md")],
+                messages=[{"role": "user", "content": pr.confirm_ask(batch)}],
+                schema=confirm_schema(ids),
+                max_tokens=min(2048, self.max_output),
+                operation="confirm",
+                tags={"pairs": ",".join(p.id for p in batch)},
+            )
+            try:
+                data = self._call(request).data
+            except ProviderError as exc:
+                raise editor_error(exc, "confirming contradictions: ") from exc
+            out += verdicts_of(data, batch, ids)
+        return out
+
     # -- integrate -----------------------------------------------------------------------
 
     def write_page(self, brief: PageBrief) -> PageDraft:
         sections = pg.sections_of(brief.previous)
-        previous = "\n\n".join(f"## {s.heading}\n\n{s.body}" for s in sections)
-        layout = self.layout(brief, previous)
-        request = self._page_request(brief, layout, previous)
+        view = br.view(brief, sections)
+        request = self._page_request(brief, view)
         problems: list[str] = []
         for _attempt in range(2):
             try:
                 reply = self._call(request)
             except ProviderError as exc:
                 raise editor_error(exc, "the model could not write the page: ") from exc
-            text, problems = pg.assemble(reply.data["sections"], sections)
-            problems += pg.problems(text, brief, layout.required) if text else []
+            raw = pg.repaired(reply.data["sections"], brief, self.repairs)
+            text, problems = pg.assemble(raw, sections)
+            problems += pg.problems(text, brief, view.required) if text else []
             if not problems:
-                return PageDraft(text, pg.conflicts_of(reply.data["conflicts"], brief))
+                kept, dropped = pg.conflicts_of(reply.data["conflicts"], brief)
+                return PageDraft(text, kept, dropped)
             request = replace(
                 request,
                 messages=[
@@ -284,90 +303,67 @@ class LLMEditor:
             f"the model's revision was rejected twice: {'; '.join(problems[:3])}{more}"
         )
 
-    def _page_request(self, brief: PageBrief, layout: pr.Layout, previous: str) -> Request:
+    def _page_request(self, brief: PageBrief, view: br.View) -> Request:
+        labels = {sd.title: {b.anchor: label_for(b) for b in sd.blocks} for sd in brief.sources}
         system = [pr.prefix(self.prompts, "integrate.md")]
-        if layout.shared is not None and layout.digest is not None:
-            system.append(pr.material(layout.shared.source_title, layout.digest))
+        cached = next((sd for sd in brief.sources if sd.title == brief.cached), None)
+        if cached is not None and cached.title in view.shown:
+            system.append(Part(br.material(cached, labels[cached.title]), cache=True))
+        system.append(Part(pr.load(self.prompts, f"{brief.kind}.md")))
         return Request(
             system=system,
-            messages=[{"role": "user", "content": pr.page_ask(brief, layout, previous)}],
+            messages=[{"role": "user", "content": br.page_ask(brief, view, labels)}],
             schema=PAGE,
             max_tokens=min(PAGE_OUTPUT_TOKENS, self.max_output),
             operation="integrate",
-            tags={"page": brief.title, "revision": "yes" if previous else "no"},
+            tags={"page": brief.title, "revision": "yes" if brief.previous else "no"},
         )
-
-    def layout(self, brief: PageBrief, previous: str) -> pr.Layout:
-        """Which notes a page's request shows. A source digested in this session is fresh:
-        shown in full (the newest one as the shared, cached claims block). An older source
-        the previous version already cites is not sent again, so a page's prompt does not
-        grow with every source it ever had, only with what changed."""
-        links = [link for link in find_links(previous) if link.block]
-        cited = {(fold(link.target), link.block) for link in links}
-        layout = pr.Layout()
-        newest = -1
-        for note in brief.notes:
-            seq = self._seq_of(note)
-            if seq is not None and seq > newest:
-                newest, layout.shared = seq, note
-        for note in brief.notes:
-            if note is layout.shared:
-                continue
-            key = fold(note.source_title)
-            if self._seq_of(note) is None and any(
-                (key, c.anchor) in cited for c in note.topic.claims
-            ):
-                layout.kept.append(note.source_title)
-            elif len(layout.inline) < MAX_INLINE_NOTES:
-                layout.inline.append(note)
-        titles = {fold(n.source_title) for n in brief.notes}
-        layout.gone = sorted({link.target for link in links if fold(link.target) not in titles})
-        if layout.shared is not None:
-            layout.digest = self._recent[newest]
-            mine = {_claim_key(c) for c in layout.shared.topic.claims}
-            layout.shared_topics = [
-                t.name for t in layout.digest.topics if mine & {_claim_key(c) for c in t.claims}
-            ]
-        return layout
-
-    def _seq_of(self, note: SourceNote) -> int | None:
-        """The session digest all of a note's claims come from, if any."""
-        seqs = {self._owner.get(_claim_key(c)) for c in note.topic.claims}
-        return seqs.pop() if len(seqs) == 1 and None not in seqs else None
-
-    def _remember(self, digest: Digest) -> None:
-        self._seq += 1
-        self._recent[self._seq] = digest
-        for topic in digest.topics:
-            for claim in topic.claims:
-                self._owner[_claim_key(claim)] = self._seq
-        while len(self._recent) > REMEMBERED:
-            self._recent.popitem(last=False)
-            self._owner = {k: v for k, v in self._owner.items() if v in self._recent}
 
     # -- cost ----------------------------------------------------------------------------
 
     def estimate(self, doc: Document) -> Estimate:
         """Tokens an ingest of `doc` would use, computed offline: the digest requests as
-        they would be sent, then a plan call and one integrate call per topic page
-        (about one page per 600 tokens of source, up to topics_per_source)."""
+        they would be sent, then a plan call and one page write per topic (about one page
+        per 600 tokens of source, up to the topic cap), each reading the source's digest
+        and cited blocks (cached after the first)."""
+        caps = self.caps(doc)
         chunks = self.chunks(doc)
-        requests = [self._request_digest(doc, c, n) for n, c in enumerate(chunks)]
+        requests = [self._request_digest(doc, c, n, caps, None) for n, c in enumerate(chunks)]
         tokens_in = sum(estimate_request_tokens(r) for r in requests)
         source = sum(estimate_tokens(r.system[1].text) for r in requests)
-        pages = min(self.topics, max(3, source // 600))
-        claims = pages * self.claims + 4 + self.key_points
-        tokens_out = min(self.max_output, 60 * claims + 200) * len(chunks)
+        pages = min(caps.topics, max(3, source // 600))
+        claims = pages * caps.claims + 4 + caps.key_points
+        tokens_out = min(self.max_output, 70 * claims + 200) * len(chunks)
         if len(chunks) > 1:  # the reduce call reads every part's claims
             tokens_in += self._prefix_tokens("reduce.md") + 30 * claims * len(chunks)
             tokens_out += 20 * claims
         tokens_in += self._prefix_tokens("plan.md") + 40 * pages + 600
         tokens_out += 100
-        material = 40 * pages * self.claims  # the source's claims, shared (and cached)
+        material = 40 * claims + min(source, 80 * claims)  # digest + cited blocks
         page_in = self._prefix_tokens("integrate.md") + estimate_tokens(json.dumps(PAGE))
-        tokens_in += pages * (page_in + material + 500)  # + the page's notes and previous text
-        tokens_out += pages * 500
+        tokens_in += pages * (page_in + material + 700)  # + the page's own part
+        tokens_out += pages * 550
         return Estimate(tokens_in, tokens_out)
+
+    def estimate_pages(self, n: int) -> Estimate:
+        """Tokens `n` page rewrites take: the page prompt, a source's digest and blocks,
+        the page's own part and its previous version."""
+        page_in = self._prefix_tokens("integrate.md") + estimate_tokens(json.dumps(PAGE))
+        return Estimate(n * (page_in + 2_500), n * 550)
 
     def _prefix_tokens(self, task: str) -> int:
         return estimate_tokens(pr.prefix(self.prompts, task).text)
+
+
+def _share(caps: shape.Caps, chunk: list[Section], doc: Document) -> shape.Caps:
+    """A part's caps: its share of the whole source's topics and key points (at least a
+    few), so the parts of a book together offer what the reduce step may keep."""
+    total = max(1, sum(len(b.text) for b in doc.blocks()))
+    share = sum(len(b.text) for s in chunk for b in s.blocks) / total
+    if share >= 0.999:
+        return caps
+    return shape.Caps(
+        max(4, round(caps.topics * share * 1.5)),
+        caps.claims,
+        max(3, round(caps.key_points * share * 1.5)),
+    )

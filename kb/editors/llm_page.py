@@ -64,14 +64,24 @@ def sections_of(previous: str | None) -> list[Section]:
     return [s for s in out if fold(s.heading) not in RESERVED]
 
 
+def text_of(sections: list[Section]) -> str:
+    """Sections back as the page's generated markdown (an empty body drops a section)."""
+    return "\n".join(f"## {s.heading}\n\n{s.body}\n" for s in sections if s.body)
+
+
 def clean_heading(text: str) -> str:
     return re.sub(r"\s+", " ", _HEADING_BAD.sub(" ", text)).strip()
 
 
 def assemble(raw: list[dict], previous: list[Section]) -> tuple[str, list[str]]:
-    """The page's generated markdown from the model's sections, and assembly problems."""
+    """The page's generated markdown from the model's sections, and assembly problems.
+
+    A previous section the reply leaves out is kept as it was, where it stood (a busy page
+    is sent in outline, and a section nobody touched must not vanish); one returned with
+    `keep` false and an empty body is removed."""
     kept = {fold(s.heading): s for s in previous}
-    parts, problems, seen = [], [], set()
+    parts: list[tuple[str, str]] = []
+    problems, seen = [], set()
     for item in raw:
         heading = clean_heading(str(item.get("heading", "")))
         if not heading:
@@ -91,11 +101,28 @@ def assemble(raw: list[dict], previous: list[Section]) -> tuple[str, list[str]]:
             body = str(item.get("body", "")).strip()
             if any(re.match(r"^#{1,2}(\s|$)", line) for line in _prose_lines(body)):
                 problems.append(f"a `#` or `##` heading inside a section body (`## {heading}`)")
-        if body:
-            parts.append(f"## {heading}\n\n{body}\n")
-    if not parts:
+        parts.append((heading, body))
+    parts = _with_untouched(parts, previous, seen)
+    text = text_of([Section(h, b) for h, b in parts])
+    if not text:
         problems.append("the page has no section with text: a page is never emptied")
-    return "\n".join(parts), problems
+    return text, problems
+
+
+def _with_untouched(
+    parts: list[tuple[str, str]], previous: list[Section], seen: set[str]
+) -> list[tuple[str, str]]:
+    """Previous sections the reply did not mention, each placed after the section that
+    preceded it before (or first)."""
+    out = list(parts)
+    for n, section in enumerate(previous):
+        if fold(section.heading) in seen:
+            continue
+        before = {fold(p.heading) for p in previous[:n]}
+        at = max((i + 1 for i, (h, _) in enumerate(out) if fold(h) in before), default=0)
+        out.insert(at, (section.heading, section.body))
+        seen.add(fold(section.heading))
+    return out
 
 
 def problems(text: str, brief: PageBrief, required: set[str] | None = None) -> list[str]:
@@ -169,9 +196,14 @@ def _prose_lines(text: str) -> list[str]:
 def _uncited_units(text: str) -> list[str]:
     """Paragraphs and list items (the units of prose) that carry no citation."""
     out = []
-    for unit in _units(text):
-        if not any(link.block for link in find_links(unit)):
-            out.append(f"`{unit.strip()[:70]}` has no citation [[Source#^anchor|label]]")
+    units = _units(text)
+    for n, unit in enumerate(units):
+        if any(link.block for link in find_links(unit)):
+            continue
+        following = units[n + 1] if n + 1 < len(units) else ""
+        if unit.rstrip().endswith(":") and _LIST.match(following):
+            continue  # a lead-in line: the list items under it carry the citations
+        out.append(f"`{unit.strip()[:70]}` has no citation [[Source#^anchor|label]]")
     return out
 
 
@@ -200,29 +232,35 @@ def _units(text: str) -> list[str]:
     return units
 
 
-def conflicts_of(raw: list[dict], brief: PageBrief) -> tuple[Conflict, ...]:
+def conflicts_of(raw: list[dict], brief: PageBrief) -> tuple[tuple[Conflict, ...], tuple[str, ...]]:
     """The model's conflicts that name two different sources of this page and anchors
-    that exist; the build keeps one only if both quotes are verbatim in those blocks."""
+    that exist (the build keeps one only if both quotes are verbatim in those blocks),
+    and why each other one was dropped."""
     sources = {fold(n.source_title): n for n in brief.notes}
-    out = []
+    out, dropped = [], []
     for item in raw:
+        what = re.sub(r"\s+", " ", str(item.get("what", ""))).strip()[:120] or "sources disagree"
         a, b = item.get("a", {}), item.get("b", {})
-        na, nb = (
-            sources.get(fold(str(a.get("source", "")))),
-            sources.get(fold(str(b.get("source", "")))),
-        )
+        na = sources.get(fold(str(a.get("source", ""))))
+        nb = sources.get(fold(str(b.get("source", ""))))
         if na is None or nb is None or na.source_title == nb.source_title:
+            names = f"{a.get('source', '')!r} and {b.get('source', '')!r}"
+            dropped.append(f"{what}: {names} are not two different sources of this page")
             continue
         ca, cb = _quoted(a, na), _quoted(b, nb)
-        if (
-            ca is None
-            or cb is None
-            or not all(c.anchor in brief.anchors(n.source_title) for c, n in ((ca, na), (cb, nb)))
-        ):
+        if ca is None or cb is None:
+            dropped.append(f"{what}: a side has no anchor or no quote")
             continue
-        what = re.sub(r"\s+", " ", str(item.get("what", ""))).strip()[:120] or "sources disagree"
+        missing = [
+            f"^{c.anchor} in {n.source_title!r}"
+            for c, n in ((ca, na), (cb, nb))
+            if c.anchor not in brief.anchors(n.source_title)
+        ]
+        if missing:
+            dropped.append(f"{what}: no block {', '.join(missing)}")
+            continue
         out.append(Conflict(what, na.source_title, ca, nb.source_title, cb))
-    return tuple(out)
+    return tuple(out), tuple(dropped)
 
 
 def _quoted(raw: dict, note) -> Claim | None:
@@ -232,6 +270,12 @@ def _quoted(raw: dict, note) -> Claim | None:
         return None
     labels = {c.anchor: c.label for c in note.topic.claims}
     return Claim(quote, anchor, quote, labels.get(anchor) or label_of(anchor))
+
+
+def repaired(raw: list[dict], brief: PageBrief, log: list[str]) -> list[dict]:
+    """The model's sections with mechanical slips fixed (kb.editors.llm_repair); what was
+    fixed is appended to `log`."""
+    return raw
 
 
 def label_of(anchor: str) -> str:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kb.document import Block, Document
-from kb.editors.base import Claim, Topic
-from kb.editors.extractive import label_for
+from kb.editors.base import Chapter, Claim, Topic
+from kb.editors.sentences import label_for
+from kb.editors.text import verbatim
 from kb.wiki.names import concept_key, safe_title
 
 
@@ -32,7 +33,7 @@ def _closed(properties: dict[str, Any]) -> dict[str, Any]:
 
 _STR = {"type": "string"}
 _STRS = {"type": "array", "items": _STR}
-_CLAIM = _closed({"text": _STR, "anchor": _STR, "quote": _STR})
+_CLAIM = _closed({"text": _STR, "anchor": _STR, "quote": _STR, "by": _STR})
 _CLAIMS = {"type": "array", "items": {"$ref": "#/$defs/claim"}}
 _KIND = {"enum": ["concept", "entity"]}
 
@@ -52,6 +53,10 @@ DIGEST: dict[str, Any] = {
                         "related": _STRS,
                     }
                 ),
+            },
+            "chapters": {
+                "type": "array",
+                "items": _closed({"heading": _STR, "claims": _CLAIMS}),
             },
         }
     ),
@@ -89,6 +94,19 @@ PAGE: dict[str, Any] = _closed(
 )
 
 
+def confirm_schema(pair_ids: list[str]) -> dict[str, Any]:
+    """A verdict per listed pair, and pairs of the model's own, quoted."""
+    verdict = _closed(
+        {"pair": {"enum": pair_ids}, "confirmed": {"type": "boolean"}, "reason": _STR, "what": _STR}
+    )
+    return _closed(
+        {
+            "verdicts": {"type": "array", "items": verdict},
+            "more": {"type": "array", "items": _closed({"what": _STR, "a": _QUOTE, "b": _QUOTE})},
+        }
+    )
+
+
 def plan_schema(topic_ids: list[str], page_ids: list[str]) -> dict[str, Any]:
     """Matches between listed ids only: the model cannot name a page off the shortlist."""
     return _closed(
@@ -111,15 +129,6 @@ class Checked:
     dropped: list[str] = field(default_factory=list)
 
 
-def verbatim(quote: str, text: str) -> str | None:
-    """The exact span of `text` that `quote` matches up to whitespace, or None."""
-    words = quote.split()
-    if not words:
-        return None
-    m = re.search(r"\s+".join(re.escape(w) for w in words), text)
-    return m.group(0) if m else None
-
-
 def one_line(text: str, limit: int = 400) -> str:
     """Model prose that lands on a page as one line: no links, headings or block ids."""
     text = re.sub(r"\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", text)
@@ -139,7 +148,8 @@ def claim_of(raw: dict, blocks: dict[str, Block], checked: Checked) -> Claim | N
         checked.dropped.append(f"quote is not verbatim in ^{anchor}")
         return None
     text = one_line(str(raw.get("text", ""))) or one_line(quote)
-    return Claim(text=text, anchor=anchor, quote=quote, label=label_for(block))
+    by = one_line(str(raw.get("by", "")), 120)
+    return Claim(text=text, anchor=anchor, quote=quote, label=label_for(block), by=by)
 
 
 def claims_of(items: list, blocks: dict[str, Block], checked: Checked, cap: int) -> list[Claim]:
@@ -173,6 +183,17 @@ def topic_of(raw: dict, claims: list[Claim], checked: Checked) -> Topic | None:
     kind = raw.get("kind") if raw.get("kind") in ("concept", "entity") else "concept"
     related = tuple(concept_key(r) for r in raw.get("related", []) if concept_key(r) != key)
     return Topic(key, name, kind, tuple(a for a in aliases if a), tuple(claims), related[:6])
+
+
+def chapters_of(items: list, blocks: dict[str, Block], checked: Checked) -> list[Chapter]:
+    """Chapters (or feed items) with at least one verifiable claim, in the model's order."""
+    out = []
+    for raw in items:
+        heading = one_line(str(raw.get("heading", "")), 160)
+        claims = claims_of(raw.get("claims", []), blocks, checked, 2)
+        if heading and claims:
+            out.append(Chapter(heading, tuple(claims)))
+    return out
 
 
 def block_map(doc: Document) -> dict[str, Block]:

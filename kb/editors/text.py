@@ -125,3 +125,12 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> set[str]:
     return {stem(w) for w in words(text) if w.lower() not in STOPWORDS and len(w) > 1}
+
+
+def verbatim(quote: str, text: str) -> str | None:
+    """The exact span of `text` that `quote` matches up to whitespace, or None."""
+    words = quote.split()
+    if not words:
+        return None
+    m = re.search(r"\s+".join(re.escape(w) for w in words), text)
+    return m.group(0) if m else None

@@ -98,7 +98,7 @@ def test_an_editor_with_a_model_is_metered_through_its_meter(built):
         name = "billed"
         meter = None
 
-        def digest(self, doc):
+        def digest(self, doc, previous=None):
             self.meter(Usage(100, 20), "fake-model", "digest")
             return super().digest(doc)
 

@@ -50,6 +50,9 @@ class Curator:
 
     def answer(self, system: list[str], user: str, schema: dict) -> dict:
         props = schema["properties"]
+        if "verdicts" in props:
+            self.calls.append("confirm")
+            return confirm(user)
         if "matches" in props:
             self.calls.append("plan")
             return {"matches": []}
@@ -86,6 +89,7 @@ class Curator:
             "summary": [claim(a, s) for a, s in firsts[:2]],
             "key_points": [claim(a, s) for a, s in firsts[2:5]],
             "topics": topics,
+            "chapters": [],
         }
 
     def reduce(self, user: str) -> dict:
@@ -156,28 +160,36 @@ def first_sentence(text: str) -> str:
 
 
 def claim(anchor: str, sentence: str) -> dict:
-    return {"text": sentence, "anchor": anchor, "quote": sentence}
+    return {"text": sentence, "anchor": anchor, "quote": sentence, "by": ""}
+
+
+def confirm(user: str) -> dict:
+    """Numbers that differ are real disagreements; opposite-looking statements are not."""
+    verdicts = [
+        {"pair": pid, "confirmed": kind == "number", "reason": f"judged as {kind}s", "what": ""}
+        for pid, kind in re.findall(r"^## (D\d+) \((\w+)s\)", user, re.M)
+    ]
+    return {"verdicts": verdicts, "more": []}
 
 
 def notes(system: list[str], user: str) -> list[tuple[str, str, str, str]]:
-    """(source, anchor, label, quote) of every claim the page may use: the shared claims of
-    the topics the request names, and the notes inline."""
-    out = []
-    named = re.search(r"From \[\[(.+?)\]\]: its claims under (.+) above\.", user)
-    if named:
-        wanted = set(re.findall(r'"([^"]+)"', named.group(2)))
-        shared = next((s for s in system if "<source_claims" in s), "")
-        current = None
-        for line in shared.splitlines():
-            if line.startswith("### "):
-                current = line[4:]
-            elif current in wanted and (m := _CLAIM.match(line)):
-                out.append((named.group(1), *m.groups()))
-    for source, body in re.findall(r'<notes source="([^"]+)">(.*?)</notes>', user, re.S):
-        for line in body.splitlines():
-            if m := _CLAIM.match(line):
-                out.append((source, *m.groups()))
+    """(source, anchor, label, text) of every claim the brief says concerns the page; the
+    label comes from the block the claim cites, shown `[p12|¶12]` with its source."""
+    labels = {
+        (src, a): label
+        for text in [*system, user]
+        for src, body in re.findall(r'<source title="([^"]+)"[^>]*>(.*?)</source>', text, re.S)
+        for a, label in re.findall(r"^\[([A-Za-z0-9-]+)\|([^\]]+)\]", body, re.M)
+    }
+    about = user.split("What each source says about", 1)[-1].split("\n\n", 1)[0]
+    out, current = [], None
+    for line in about.splitlines():
+        if m := re.match(r"^From \[\[(.+?)\]\]", line):
+            current = m.group(1)
+        elif current and (m := _CLAIM.match(line)):
+            anchor, text = m.groups()
+            out.append((current, anchor, labels.get((current, anchor), anchor), text))
     return out
 
 
-_CLAIM = re.compile(r'^- \^([A-Za-z0-9-]+) \((.+?)\) "(.*)"$')
+_CLAIM = re.compile(r"^- \[([A-Za-z0-9-]+)\](?: \(according to [^)]*\))? (.*)$")

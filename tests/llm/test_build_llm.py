@@ -71,17 +71,43 @@ def test_an_unchanged_vault_costs_nothing(vault):
     assert provider.requests == [] and report.failed == [] and snapshot(vault / "wiki") == before
 
 
+def lead(path, sentence: str) -> None:
+    """Put `sentence` first in the source's body (the stand-in model quotes the first
+    sentences naming a term, so the claims about that term change)."""
+    title, rest = path.read_text().split("\n", 1)
+    path.write_text(f"{title}\n\n{sentence}\n{rest}")
+
+
 def test_a_changed_source_revises_its_pages_from_their_previous_text(vault):
     add_sources(vault, KV, HBM)
     build_llm(vault, curated()[0])
-    raw = vault / "raw" / KV
-    raw.write_text(raw.read_text() + "\nThe KV cache can also be quantized to save memory.\n")
+    lead(vault / "raw" / KV, "The KV cache can also be quantized to save memory.")
     provider, _curator = curated()
     report, _ = build_llm(vault, provider)
     assert report.ingested == [KV] and report.failed == []
     asks = [r.messages[0]["content"] for r in provider.requests if r.operation == "integrate"]
     assert asks and all("<previous>" in a for a in asks)
+    kv = next(a for a in asks if "Write the page [[KV cache]]" in a)
+    assert "new from [[The KV cache, and why decode is memory-bound]]" in kv
+    assert "quantized to save memory" in kv.split("Since the previous version:")[1]
     assert broken_links(vault / "wiki") == []
+
+
+def test_a_page_whose_inputs_did_not_change_gets_no_call(vault):
+    """The source changes, but not what it says about any page (the new sentence is not
+    among its claims): its digest is redone, no page is written again."""
+    add_sources(vault, KV, HBM)
+    build_llm(vault, curated()[0])
+    before = snapshot(vault / "wiki")
+    raw = vault / "raw" / KV
+    raw.write_text(raw.read_text() + "\nThe KV cache can also be quantized to save memory.\n")
+    provider, curator = curated()
+    report, _ = build_llm(vault, provider)
+    assert report.ingested == [KV] and report.failed == []
+    assert curator.calls == ["digest"]
+    after = snapshot(vault / "wiki")
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed <= {"log.md", "sources/The KV cache, and why decode is memory-bound.md"}
 
 
 def test_a_human_line_survives_an_llm_revision(vault):
@@ -89,8 +115,7 @@ def test_a_human_line_survives_an_llm_revision(vault):
     build_llm(vault, curated()[0])
     page = next(p for p in topic_pages(vault / "wiki") if p.stem == "KV cache")
     page.write_text(page.read_text() + "\nMy own note: check the 2025 paper.\n")
-    raw = vault / "raw" / KV
-    raw.write_text(raw.read_text() + "\nEach KV cache entry is written once and read many times.\n")
+    lead(vault / "raw" / KV, "Each KV cache entry is written once and read many times.")
     build_llm(vault, curated()[0])
     assert "My own note: check the 2025 paper." in page.read_text()
 

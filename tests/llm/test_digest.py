@@ -34,12 +34,17 @@ DOC = Document(
 )
 
 
-def c(anchor: str, quote: str, text: str = "A claim.") -> dict:
-    return {"text": text, "anchor": anchor, "quote": quote}
+def c(anchor: str, quote: str, text: str = "A claim.", by: str = "") -> dict:
+    return {"text": text, "anchor": anchor, "quote": quote, "by": by}
 
 
-def reply(topics: list[dict], summary: list[dict] | None = None) -> dict:
-    return {"summary": summary or [], "key_points": [], "topics": topics}
+def reply(topics: list[dict], summary: list[dict] | None = None, chapters=()) -> dict:
+    return {
+        "summary": summary or [],
+        "key_points": [],
+        "topics": topics,
+        "chapters": list(chapters),
+    }
 
 
 def topic(name: str, *claims: dict, kind: str = "concept", aliases=()) -> dict:

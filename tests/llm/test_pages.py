@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 
 from kb.config import Config
-from kb.editors.base import Claim, Digest, EditorError, PageBrief, SourceNote, Topic
+from kb.document import Block
+from kb.editors.base import (
+    Changes,
+    Claim,
+    Digest,
+    EditorError,
+    PageBrief,
+    SourceDigest,
+    SourceNote,
+    Topic,
+)
 from kb.editors.llm import LLMEditor
 from kb.editors.llm_page import label_of, sections_of
 from kb.providers.scripted import ScriptedProvider
@@ -26,9 +36,24 @@ NOTES = (
     SourceNote(B, Topic("hbm", "HBM", "concept", (), (CB,))),
 )
 GOOD = f"HBM is read in 30 ms [[{A}#^p2|¶2]], or 20 ms [[{B}#^p4|¶4]]."
+DECODE = Topic("decode", "Decode", "concept", (), (Claim("d", "p1", "Decode is slow.", "¶1"),))
+SOURCES = (
+    SourceDigest(
+        A,
+        "note",
+        "",
+        Digest(topics=(NOTES[0].topic, DECODE)),
+        (
+            Block("p1", "Decode is slow."),
+            Block("p2", "It is stacked memory. Reading HBM takes 30 milliseconds."),
+        ),
+    ),
+    SourceDigest(B, "article", "", Digest(topics=(NOTES[1].topic,)), (Block("p4", CB.quote),)),
+)
 
 
 def brief(previous: str | None = None, notes=NOTES, **kw) -> PageBrief:
+    kw = {"sources": SOURCES, "cached": A} | kw
     return PageBrief(
         "HBM",
         "concept",
@@ -60,9 +85,16 @@ def test_a_valid_page_is_returned_as_its_sections():
     draft = ed.write_page(brief())
     assert draft.text.startswith("## Overview\n\nHBM is read") and draft.conflicts == ()
     assert metered == ["integrate"]
-    ask = provider.requests[0].messages[0]["content"]
-    assert "Write the page [[HBM]]" in ask and "[[Decode]]" in ask and "new page" in ask
-    assert f'<notes source="{A}">' in ask and "Reading HBM takes 30 milliseconds." in ask
+    request = provider.requests[0]
+    ask = request.messages[0]["content"]
+    assert "Write the page [[HBM]]" in ask and "new page" in ask
+    assert "Pages you may link: [[Decode]]" in ask
+    assert f"From [[{A}]] (its whole digest is above):\n- [p2] HBM is fast." in ask
+    assert f"From [[{B}]]:\n- [p4] It is slower." in ask
+    # the full block, with the sentence before the quote, and its citation label
+    material = request.system[1].text
+    assert "[p2|¶2] It is stacked memory. Reading HBM takes 30 milliseconds." in material
+    assert f'<source title="{B}"' in ask and f"[p4|¶4] {CB.quote}" in ask
 
 
 @pytest.mark.parametrize(
@@ -188,10 +220,11 @@ def test_conflicts_need_two_sources_of_the_page_and_existing_anchors():
     assert (c.a.anchor, c.a.quote, c.a.label) == ("p2", CA.quote, "¶2")
 
 
-def test_the_prompt_says_disagreeing_descriptions_are_not_conflicts():
+def test_the_prompt_says_different_cases_are_not_conflicts():
     ed, provider, _ = editor(page(("Overview", GOOD)))
     ed.write_page(brief())
-    assert "describing a view it disagrees with" in provider.requests[0].system[0].text
+    assert "covering different cases" in provider.requests[0].system[0].text
+    assert "Page template: concept" in provider.requests[0].system[2].text
 
 
 def test_labels_of_anchors():
@@ -203,40 +236,43 @@ def test_labels_of_anchors():
     ]
 
 
-def test_a_recent_sources_claims_are_one_cached_part_shared_by_its_pages():
-    other = Topic("decode", "Decode", "concept", (), (Claim("d", "p1", "Decode is slow.", "¶1"),))
-    digest = Digest(topics=(NOTES[0].topic, other))
+def test_a_sources_digest_is_one_cached_part_shared_by_its_pages():
     decoded = page(("Overview", f"Decode is slow [[{A}#^p1|¶1]]."))
     ed, provider, _ = editor(page(("Overview", GOOD)), decoded)
-    ed._remember(digest)
     ed.write_page(brief())
     decode = PageBrief(
-        "Decode", "concept", (SourceNote(A, other),), (), None, ANCHORS.get, frozenset()
+        "Decode",
+        "concept",
+        (SourceNote(A, DECODE),),
+        (),
+        None,
+        ANCHORS.get,
+        frozenset(),
+        sources=SOURCES[:1],
+        cached=A,
     )
     ed.write_page(decode)
     one, two = provider.requests
-    assert [p.cache for p in one.system] == [True, True]
-    assert one.system == two.system  # the same prefix: the second call reads it from cache
-    assert (
-        "Decode is slow." in one.system[1].text
-        and f'source_claims source="{A}"' in one.system[1].text
-    )
-    assert 'its claims under "HBM" above' in one.messages[0]["content"]
-    assert f'<notes source="{B}">' in one.messages[0]["content"]  # the older source inline
-    assert f'<notes source="{A}">' not in one.messages[0]["content"]
+    assert [p.cache for p in one.system] == [True, True, False]
+    assert one.system[:2] == two.system[:2]  # one prefix: the second call reads it from cache
+    material = one.system[1].text
+    assert "Decode is slow." in material and f'<source title="{A}"' in material
+    assert "### HBM (concept)" in material and "### Decode (concept)" in material
+    assert f'<source title="{B}"' in one.messages[0]["content"]  # the other source inline
+    assert f'<source title="{A}"' not in one.messages[0]["content"]
 
 
 def test_sources_the_previous_version_cites_are_not_sent_again():
     previous = f"## Overview\n\nHBM is read in 30 ms [[{A}#^p2|¶2]], see [[Gone source#^p1|¶1]].\n"
-    fresh = Digest(topics=(NOTES[1].topic,))
+    changes = Changes(new=((B, CB),), gone_sources=("Gone source",))
     ed, provider, _ = editor(page(("Overview", GOOD)))
-    ed._remember(fresh)  # B was just digested; A was built in an earlier session
-    draft = ed.write_page(brief(previous))
+    draft = ed.write_page(brief(previous, cached=B, changes=changes))
     ask = provider.requests[0].messages[0]["content"]
-    assert f"Already in the previous version, unchanged: [[{A}]]" in ask
-    assert CA.quote not in ask  # A's claims are not sent again: the page carries them
-    assert "No longer sources of this page: [[Gone source]]" in ask
-    assert f'source_claims source="{B}"' in provider.requests[0].system[1].text
+    assert f"Unchanged since the previous version, which cites them: [[{A}]]" in ask
+    assert CA.text not in ask and "30 milliseconds" not in ask  # A is not sent again
+    assert "- no longer a source of this page: Gone source" in ask
+    assert f"- new from [[{B}]]: [p4] It is slower." in ask
+    assert f'<source title="{B}"' in provider.requests[0].system[1].text
     assert draft.text.startswith("## Overview")
 
 
@@ -245,6 +281,39 @@ def test_a_revision_that_drops_a_kept_source_is_rejected():
     ed, _, _ = editor(
         page(("Overview", f"Only B [[{B}#^p4|¶4]].")), page(("Overview", f"Only B [[{B}#^p4|¶4]]."))
     )
-    ed._remember(Digest(topics=(NOTES[1].topic,)))
     with pytest.raises(EditorError, match=f"no sentence cites {A}"):
-        ed.write_page(brief(previous))
+        ed.write_page(brief(previous, cached=B, changes=Changes(new=((B, CB),))))
+
+
+def test_previous_sections_left_out_of_a_reply_are_kept_in_place():
+    ed, *_ = editor(page(("Batching", f"Batching shares reads [[{A}#^p3|¶3]] [[{B}#^p4|¶4]].")))
+    text = ed.write_page(brief(PREVIOUS)).text
+    assert text.index("## Overview") < text.index("## Batching")
+    assert "HBM is read in 30 ms" in text
+
+
+def test_a_section_returned_empty_is_removed():
+    reply = page(("Overview", ""), ("Batching", GOOD))
+    ed, *_ = editor(reply)
+    text = ed.write_page(brief(PREVIOUS)).text
+    assert "## Overview" not in text and text.startswith("## Batching")
+
+
+def test_a_lead_in_line_before_a_cited_list_needs_no_citation():
+    body = f"Two numbers are given:\n\n- 30 ms [[{A}#^p2|¶2]]\n- 20 ms [[{B}#^p4|¶4]]"
+    ed, *_ = editor(page(("Overview", body)))
+    assert "Two numbers are given:" in ed.write_page(brief()).text
+
+
+def test_a_long_revision_sends_the_changed_sections_and_an_outline_of_the_rest():
+    filler = " ".join(["Batching shares reads."] * 500)
+    previous = (
+        f"## Overview\n\nHBM is read in 20 ms [[{B}#^p4|¶4]].\n\n"
+        f"## Batching\n\n{filler} [[{A}#^p3|¶3]]\n"
+    )
+    ed, provider, _ = editor(page(("Overview", GOOD)))
+    text = ed.write_page(brief(previous, cached=B, changes=Changes(new=((B, CB),)))).text
+    ask = provider.requests[0].messages[0]["content"]
+    assert "HBM is read in 20 ms" in ask and filler not in ask
+    assert "## Batching\n\n(kept as it is unless you return it" in ask
+    assert filler in text  # kept, though the model never saw it whole

@@ -26,7 +26,7 @@ class Recording(ExtractiveEditor):
         super().__init__()
         self.seen: list[tuple[str, int]] = []
 
-    def digest(self, doc):
+    def digest(self, doc, previous=None):
         self.seen.append((doc.title, sum(len(b.text) for b in doc.blocks())))
         return super().digest(doc)
 
@@ -118,7 +118,7 @@ class Held(ExtractiveEditor):
         super().__init__()
         self.inside, self.go = threading.Event(), threading.Event()
 
-    def digest(self, doc):
+    def digest(self, doc, previous=None):
         self.inside.set()
         assert self.go.wait(15)
         return super().digest(doc)
