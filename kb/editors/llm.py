@@ -6,8 +6,9 @@
     match(topics, ..)  the plan: which new topics are the same idea as a page on a
                        shortlist of the index (never the whole index)
     write_page(brief)  the integrate step: a page's sections revised from its notes, every
-                       sentence cited; rejected and retried once if it fails kb's checks,
-                       then EditorError (the build writes the cited claims instead)
+                       sentence cited; mechanical slips mended (llm_repair), rejected and
+                       retried once if it fails kb's checks, then EditorError (the build
+                       writes the cited claims instead)
     estimate(doc)      offline token estimate for --dry-run and --budget
 
 Every model call is metered (`self.meter`), failed ones included. Prompts are the vault's
@@ -20,7 +21,7 @@ prompts/*.md (kb.editors.llm_prompts), schemas and checks are in llm_schema / ll
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from kb.editors.base import (
     SourceNote,
     Topic,
 )
+from kb.editors.llm_repair import repair_sections
 from kb.editors.llm_schema import (
     DIGEST,
     PAGE,
@@ -99,6 +101,7 @@ class LLMEditor:
         self.key_points, self.max_output = base.key_points, base.max_output_tokens
         self.meter: Meter | None = None
         self.dropped: list[str] = []  # claims the last digest threw away, and why
+        self.repairs: Counter[str] = Counter()  # slips kb mended in pages, by rule (llm_repair)
         self._recent: OrderedDict[int, Digest] = OrderedDict()
         self._owner: dict[tuple[str, str], int] = {}
         self._seq = 0
@@ -267,7 +270,9 @@ class LLMEditor:
                 reply = self._call(request)
             except ProviderError as exc:
                 raise editor_error(exc, "the model could not write the page: ") from exc
-            text, problems = pg.assemble(reply.data["sections"], sections)
+            raw, fixes = repair_sections(reply.data["sections"], brief)
+            self.repairs.update(fix.split(":", 1)[0] for fix in fixes)
+            text, problems = pg.assemble(raw, sections)
             problems += pg.problems(text, brief, layout.required) if text else []
             if not problems:
                 return PageDraft(text, pg.conflicts_of(reply.data["conflicts"], brief))
