@@ -8,7 +8,9 @@ reads into cited notes aimed at the question. Modules:
     terms.py       the question: content terms, idf weights, phrase keys
     navigate.py    shortlist, Reader (budgeted page reads), the extractive navigator
     (kb.build.signature, the per-page word index kb build keeps, lets page text match too)
-    compact.py     pages as units; skims and passages; notes with their citations
+    units.py       a page body as units: bullets, callout lines, paragraphs
+    compact.py     skims and passages of those units; notes with their citations
+    lists.py       the lists a skim takes whole when their heading or intro matches
     extractive.py  BM25-style ranking of notes into a short quoted, cited answer
     llm.py         the model path: a tool-use loop (read_page, follow_link), metered
     cite.py        every link in an answer must resolve, or it is removed and reported

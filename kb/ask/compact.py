@@ -1,13 +1,15 @@
 """Pages as `kb ask` reads them, and their compaction into notes aimed at the question.
 
-A page body is split into units: one per bullet, callout line or paragraph, each with the
-heading it sits under and its block id (`^p12`) if it has one. Reading a page means
-taking the units that bear on the question, the way a person skims (`skim`): the whole
-page when it is short, else its lead and link lines (within half the cap) and a fixed
-number of its best-matching units within a fixed cap, so a read costs the same on a
-page of a thousand claims as on a page of fifty (contradiction callouts, which grow
-with the wiki, rank after the claims they quote; a line said twice is taken once).
-Following a citation opens just the cited block and its neighbours (`around`).
+A page body is split into units (kb.ask.units): one per bullet, callout line or
+paragraph, each with the heading it sits under and its block id (`^p12`) if it has one.
+Reading a page means taking the units that bear on the question, the way a person skims
+(`skim`): the whole page when it is short, else its lead and link lines (within half the
+cap) and a fixed number of its best-matching units within a fixed cap, so a read costs
+the same on a page of a thousand claims as on a page of fifty (contradiction callouts,
+which grow with the wiki, rank after the claims they quote; a line said twice is taken
+once). A list whose heading or intro matches the question is taken whole, or with a note
+of how many items did not fit (kb.ask.lists). Following a citation opens just the cited
+block and its neighbours (`around`).
 
 Compaction (`notes`) turns what was read into sentences that share a term with the
 question, each with the citation that backs it: the claim's own `([[Source#^p12|¶12]])`,
@@ -23,14 +25,13 @@ import re
 import sys
 from dataclasses import dataclass
 
+from kb.ask import lists
 from kb.ask.terms import Question, stems
+from kb.ask.units import Unit, units
 from kb.editors.text import sentences
 from kb.providers.base import estimate_tokens
 from kb.wiki.page import Page
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_BLOCK_ID = re.compile(r"\s\^([A-Za-z0-9-]+)\s*$")
-_LONE_ID = re.compile(r"^\^([A-Za-z0-9-]+)\s*$")
 _MARKER = re.compile(r"^(?:>\s?)?(?:[-*+•·]\s+|\d+[.)]\s+)?(?:[•·]\s*)?")
 # A contradiction callout's line: > [[Source]]: "verbatim quote" ([[Source#^p3|¶3]])
 _DISPUTED = re.compile(r'^\[\[[^\]]+\]\]:\s*"(.*)"(\s*\(\[\[[^\]]+\]\]\))$')
@@ -43,20 +44,8 @@ SKIM_UNITS = 8  # matching units a skim takes from a longer page, however long i
 SKIM_TOKENS = 600  # what a skim may cost: the price of a read does not grow with the page
 LEAD_UNITS = 4  # units of the lead (a source's summary) a skim starts with
 _WARNING = re.compile(r"^>\s*\[!warning\]", re.I)
-# Bullets and callout lines are units of their own.
-_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.M)
 _LINK_LINE = ("related", "topics", "pages read", "sources")
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One bullet, callout line or paragraph of a page, as written there."""
-
-    index: int
-    heading: str
-    text: str  # the line(s) without the trailing block id
-    block: str | None
 
 
 @dataclass(frozen=True)
@@ -94,54 +83,6 @@ class Note:
     stems: tuple[str, ...]
     disputed: bool = False  # quoted in a contradiction callout
     context: tuple[str, ...] = ()  # stems of the heading it sits under
-
-
-def _unit(index: int, heading: str, text: str) -> Unit | None:
-    """A unit from its stripped text, its trailing block id split off."""
-    caret = text.rfind("^")  # a block id is the last caret of its unit, if any
-    m = _BLOCK_ID.search(text, caret - 1) if caret > 0 else None
-    if m:
-        text = text[: m.start()].rstrip()
-    return Unit(index, heading, text, m.group(1) if m else None) if text else None
-
-
-def units(body: str) -> list[Unit]:
-    """The body's units in order; fenced code counts as one unit. Runs once over pages of
-    megabytes, so each regex runs only on lines that can match it (cheap tests first)."""
-    out: list[Unit] = []
-    heading, buf, fence, verbatim = "", [], False, False
-
-    def flush() -> None:
-        if buf:
-            unit = _unit(len(out), heading, "\n".join(buf).strip())
-            if unit:
-                out.append(unit)
-            buf.clear()
-
-    for line in body.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith(("```", "~~~")):
-            fence = not fence
-        lone = not fence and not buf and stripped[:1] == "^" and _LONE_ID.match(stripped)
-        if lone and out:
-            last = out[-1]  # a list, table or code block's id on its own line
-            out[-1] = Unit(last.index, last.heading, last.text, lone.group(1))
-            continue
-        heading_match = None if fence or line[:1] != "#" else _HEADING.match(line)
-        if heading_match:
-            flush()
-            heading = heading_match.group(2)
-            if len(heading_match.group(1)) <= 2:  # a source's own text keeps its blocks whole
-                verbatim = heading.casefold() == "source text"
-        elif fence or (stripped and (verbatim or not _ITEM.match(line))):
-            buf.append(line)
-        else:
-            flush()
-            unit = _unit(len(out), heading, stripped) if stripped else None
-            if unit:  # a bullet or callout line: a unit of its own
-                out.append(unit)
-    flush()
-    return out
 
 
 def parse(text: str) -> tuple[dict, list[Unit]]:
@@ -243,9 +184,9 @@ def _least_chars(all_units: list[Unit]) -> int:
 def skim(
     title: str, type_: str, all_units: list[Unit], q: Question, cap: int, best: int = SKIM_UNITS
 ) -> View:
-    """The page when it is short, else its lead, its link lines and its `best` units
-    that match the question, within `cap` tokens: what a reader's eye takes in. Its cost
-    and its work are bounded by `best` and `cap`, not by the length of the page."""
+    """The page when it is short, else its lead, its link lines, its `best` units that
+    match the question and the lists whose heading or intro does, within `cap` tokens:
+    what a reader's eye takes in. Its cost is bounded by `cap`, not by the page's length."""
     if _least_chars(all_units) <= 4 * min(cap, SHORT_PAGE):  # else not worth rendering
         whole = View(title, type_, tuple(all_units))
         if whole.tokens <= min(cap, SHORT_PAGE):
@@ -260,12 +201,80 @@ def skim(
         frame.pop()  # a long lead must leave half the cap to what matches the question
     chosen = {u.index for u in frame}
     used = View(title, type_, tuple(frame)).tokens
-    for u in _best(all_units, q, chosen, warned, best):
-        cost = estimate_tokens(u.text) + 4
-        if used + cost <= cap:
-            chosen.add(u.index)
-            used += cost
-    return View(title, type_, tuple(u for u in all_units if u.index in chosen))
+    marks: dict[int, Unit] = {}  # notes of list items left out, by the unit they follow
+    for what, mine in _plan(all_units, q, chosen, warned, best):
+        if isinstance(what, lists.Block):
+            used = _take_list(what, mine, chosen, marks, used, cap)
+        elif used + _cost(what.text) <= cap:
+            chosen.add(what.index)
+            used += _cost(what.text)
+    out = []
+    for u in all_units:
+        out += [u] if u.index in chosen else []
+        out += [marks[u.index]] if u.index in marks else []
+    return View(title, type_, tuple(out))
+
+
+def _plan(
+    all_units: list[Unit], q: Question, skip: set[int], warned: set[int], best: int
+) -> list[tuple[Unit | lists.Block, list[Unit]]]:
+    """What a skim takes, best match first: its `best` units one by one, and whole each
+    list whose heading or intro matches the question (kb.ask.lists), since a list's items
+    rarely repeat the question's words. A best unit inside such a list goes with it, as
+    `mine` (best first), and lends the list its score."""
+    hits = _best(all_units, q, skip, warned, best)
+    score = {u.index: q.match(said(u.text)) for u in hits}
+    found = lists.matched(all_units, q, said, _LINK_LINE)
+    inside = {u.index for _, b in found for u in b.units}
+    plan: list[tuple[float, bool, int, Unit | lists.Block, list[Unit]]] = [
+        (-score[u.index], u.index in warned, u.index, u, []) for u in hits if u.index not in inside
+    ]
+    for share, block in found:
+        mine = [u for u in hits if u.index in {b.index for b in block.units}]
+        top = max([share, *(score[u.index] for u in mine)])
+        plan.append((-top, False, block.items[0].index, block, mine))
+    plan.sort(key=lambda p: p[:3])
+    return [(what, mine) for *_, what, mine in plan]
+
+
+def _cost(text: str) -> int:
+    return estimate_tokens(text) + 4  # and its line, or its heading's
+
+
+def _take_list(
+    block: lists.Block,
+    mine: list[Unit],
+    chosen: set[int],
+    marks: dict[int, Unit],
+    used: int,
+    cap: int,
+) -> int:
+    """Take a matched list's units not taken yet within `cap`: all of them if they fit,
+    else its intro, its best-matching items (`mine`), then the others in page order while
+    they fit beside a note of how many items were left out (put in `marks`, under the
+    index it follows). Nothing when not even the note fits. Returns the tokens used."""
+    todo = [u for u in block.units if u.index not in chosen]
+    need = sum(_cost(u.text) for u in todo)
+    if used + need <= cap:
+        chosen.update(u.index for u in todo)
+        return used + need
+    items = {u.index for u in block.items}
+    total = len(items)
+    mark = _cost(lists.left_out(len(items - chosen), total, block.heading))  # the longest
+    if used + mark > cap:
+        return used
+    waiting = {u.index for u in todo}
+    order = {u.index: u for u in [*block.units[:1], *mine, *block.items] if u.index in waiting}
+    for u in order.values():
+        if used + _cost(u.text) + mark > cap:
+            break
+        chosen.add(u.index)
+        used += _cost(u.text)
+    left = len(items - chosen)
+    shown = [u.index for u in block.units if u.index in chosen]
+    at = shown[-1] if shown else block.items[0].index  # the note follows what is shown
+    marks[at] = Unit(at, block.heading, lists.left_out(left, total, block.heading), None, left)
+    return used + mark
 
 
 def around(title: str, type_: str, all_units: list[Unit], anchor: str, reach: int = 1) -> View:
@@ -314,7 +323,7 @@ def notes(view: View, q: Question) -> list[Note]:
     out = []
     terms = set(q.terms)
     for unit in view.units:
-        if unit.heading.casefold() in _LINK_LINE or _CALLOUT.match(unit.text):
+        if unit.omitted or unit.heading.casefold() in _LINK_LINE or _CALLOUT.match(unit.text):
             continue
         text = _MARKER.sub("", unit.text.replace("\n> ", " ").replace("\n", " ")).strip()
         disputed = _DISPUTED.match(text)

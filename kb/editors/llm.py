@@ -10,7 +10,7 @@
                        shortlist of the index (never the whole index)
     confirm(pairs)     which candidate contradictions are real, and pairs of its own
     write_page(brief)  the integrate step: a page's sections from its brief
-                       (kb.editors.llm_brief), mechanical slips repaired, every sentence
+                       (kb.editors.llm_brief), mechanical slips mended (llm_repair), every sentence
                        cited; rejected and retried once if it fails kb's checks, then
                        EditorError (the build writes the cited claims instead)
     estimate(doc)      offline token estimate for --dry-run and --budget
@@ -25,6 +25,7 @@ prompts/*.md; `version` is their hash, stamped on every page this editor writes.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,6 +48,7 @@ from kb.editors.base import (
     Verdict,
 )
 from kb.editors.llm_confirm import verdicts_of
+from kb.editors.llm_repair import repair_sections
 from kb.editors.llm_schema import (
     DIGEST,
     PAGE,
@@ -104,7 +106,7 @@ class LLMEditor:
         self.digest_version = pr.version(self.prompts, pr.DIGEST_PROMPTS)
         self.meter: Meter | None = None
         self.dropped: list[str] = []  # claims the last digest threw away, and why
-        self.repairs: list[str] = []  # mechanical slips kb fixed in the model's pages
+        self.repairs: Counter[str] = Counter()  # slips kb mended in pages, by rule (llm_repair)
 
     def __repr__(self) -> str:
         return f"LLMEditor({self.provider!r})"
@@ -284,7 +286,8 @@ class LLMEditor:
                 reply = self._call(request)
             except ProviderError as exc:
                 raise editor_error(exc, "the model could not write the page: ") from exc
-            raw = pg.repaired(reply.data["sections"], brief, self.repairs)
+            raw, fixes = repair_sections(reply.data["sections"], brief)
+            self.repairs.update(fix.split(":", 1)[0] for fix in fixes)
             text, problems = pg.assemble(raw, sections)
             problems += pg.problems(text, brief, view.required) if text else []
             if not problems:

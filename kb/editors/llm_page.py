@@ -272,12 +272,6 @@ def _quoted(raw: dict, note) -> Claim | None:
     return Claim(quote, anchor, quote, labels.get(anchor) or label_of(anchor))
 
 
-def repaired(raw: list[dict], brief: PageBrief, log: list[str]) -> list[dict]:
-    """The model's sections with mechanical slips fixed (kb.editors.llm_repair); what was
-    fixed is appended to `log`."""
-    return raw
-
-
 def label_of(anchor: str) -> str:
     """How a citation to `anchor` reads when no claim gave its label."""
     m = re.fullmatch(r"t-(\d\d)(\d\d)(\d\d)(?:-\d+)?", anchor)

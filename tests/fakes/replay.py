@@ -320,3 +320,38 @@ def _shape_of(answer: Any, request: Request) -> str:
     if "tool_use" in answer:
         return "tool_use"
     return "text" if "text" in answer else "object"
+
+
+# -- responders: calls the recorded run never made, answered from what it said ------------
+
+_PAIR = re.compile(r"^## (D\d+) \(\w+s\): .*\n^A: \[\[.+?\]\] \[[^\]]+\] \"(.*)\"$", re.M)
+_SIDE_B = re.compile(r"^B: \[\[.+?\]\] \[[^\]]+\] \"(.*)\"$", re.M)
+
+
+def confirm_from_recorded_conflicts(request: Request, provider: ReplayProvider) -> dict:
+    """kb's `confirm` call (a judgement of candidate contradictions) did not exist when the
+    model was recorded; but the model's page writes reported conflicts, quoted. A pair is
+    confirmed when the model reported those two quotes (whitespace folded) as a conflict,
+    with the model's own words for what it is about; otherwise rejected."""
+    said = {}
+    for answer in provider.recorded("integrate"):
+        for c in answer.get("conflicts", []):
+            quotes = frozenset(" ".join(c[s]["quote"].split()) for s in ("a", "b"))
+            said.setdefault(quotes, c.get("what", ""))
+    text = request.messages[0]["content"]
+    a_sides = _PAIR.findall(text)
+    b_sides = _SIDE_B.findall(text)
+    verdicts = []
+    for (pid, a), b in zip(a_sides, b_sides, strict=True):
+        what = said.get(frozenset(" ".join(q.split()) for q in (a, b)))
+        reason = (
+            "the model reported these two as a conflict"
+            if what is not None
+            else ("the model, shown both, reported no conflict")
+        )
+        verdicts.append({"pair": pid, "confirmed": what is not None, "reason": reason,
+                         "what": what or ""})  # fmt: skip
+    return {"verdicts": verdicts, "more": []}
+
+
+RESPONDERS: dict[str, Responder] = {"confirm": confirm_from_recorded_conflicts}
