@@ -383,8 +383,8 @@ def test_dry_run_estimates_a_model_build_without_a_key(example_vault, monkeypatc
 
 
 def test_an_article_about_a_concept_leaves_the_plain_name_to_the_concept(vault):
-    text = "# KV cache\n\n" + "The KV cache holds keys and values. " * 3 + "\n\n"
-    text += "A KV cache grows with every token. Decode reads the KV cache each step.\n"
+    text = "# KV cache\n\nThe KV cache holds keys and values.\n\n"
+    text += "A KV cache grows with every token.\n\nDecode reads the KV cache each step.\n"
     (vault / "raw" / "kv.md").write_text(text)
     build(vault)
     assert (vault / "wiki" / "concepts" / "KV cache.md").is_file()

@@ -125,7 +125,7 @@ class Builder:
         editor = planner or self.editor
         digest = editor.digest(doc, self.record.previous_digest(rel))
         title = self.titles.source_title(rel, doc, digest)
-        plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, editor)
+        plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, editor, rel)
         return doc, digest, plan, assets
 
     def run(self, dry_run: bool = False, force: bool = False) -> Report:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kb.document import Block, Document, Section
-from kb.editors.base import Claim
+from kb.editors.base import Chapter, Claim, Topic
 from kb.wiki.page import Page
 
 FOLDERS = {"source": "sources", "concept": "concepts", "entity": "entities", "answer": "answers"}
@@ -123,6 +123,21 @@ def render_callouts(callouts: Iterable[Callout]) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class SourceExtras:
+    """What a source page shows besides its summary and key points."""
+
+    chapters: tuple[Chapter, ...] = ()  # a book's chapters or a feed's items
+    thin: tuple[Topic, ...] = ()  # topics with too little for a page of their own
+    chapters_heading: str = "Chapters"
+
+
+def said(c: Claim) -> str:
+    """A claim as one line, saying who asserts it when that is not the author."""
+    text = one_line(c.text)
+    return f"According to {one_line(c.by)}: {text}" if c.by else text
+
+
 def source_page(
     meta: dict,
     doc: Document,
@@ -130,20 +145,33 @@ def source_page(
     points: list[Claim],
     topics: list[str],
     callouts: list[Callout],
+    extras: SourceExtras = SourceExtras(),
 ) -> str:
     title = meta["title"]
     lines = [f"# {title}", ""]
     if summary:
         lines += ["> [!summary]"]
-        lines += [f"> {one_line(c.text)} ({cite(title, c)})" for c in summary]
+        lines += [f"> {said(c)} ({cite(title, c)})" for c in summary]
         lines += [""]
     lines += render_callouts(callouts)
     if points:
         lines += ["## Key points", ""]
-        lines += [f"- {one_line(c.text)} ({cite(title, c)})" for c in points]
+        lines += [f"- {said(c)} ({cite(title, c)})" for c in points]
+        lines += [""]
+    if extras.chapters:
+        lines += [f"## {extras.chapters_heading}", ""]
+        for ch in extras.chapters:
+            claims = " ".join(f"{said(c)} ({cite(title, c)})" for c in ch.claims)
+            lines.append(f"- **{one_line(ch.heading)}**: {claims}")
         lines += [""]
     if topics:
         lines += ["## Topics", "", " · ".join(f"[[{t}]]" for t in topics), ""]
+    if extras.thin:
+        lines += ["## Also discussed", ""]
+        for t in extras.thin:
+            claims = " ".join(f"{said(c)} ({cite(title, c)})" for c in t.claims)
+            lines.append(f"- **{one_line(t.name)}**: {claims}")
+        lines += [""]
     lines += render_text(doc)
     return Page(meta, "\n".join(lines).rstrip() + "\n").render()
 

@@ -10,7 +10,8 @@ merges into it) rather than shadowed. Planning writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.build.pages import FOLDERS
@@ -19,6 +20,7 @@ from kb.editors.base import Digest, Editor, PageInfo, Topic
 from kb.state import State
 from kb.wiki.names import concept_key, fold, safe_title, unique_title
 
+MIN_BLOCKS = 2  # cited blocks a topic needs for a page of its own
 # Names no topic may claim as an alias: kb's own pages.
 RESERVED_KEYS = frozenset({"index", "log", "contradictions"})
 
@@ -29,6 +31,7 @@ class Plan:
 
     source_title: str
     topics: list[tuple[Topic, str, str, bool]]  # (topic, page key, page title, is new)
+    thin: list[Topic] = field(default_factory=list)  # too little for a page: kept as mentions
 
 
 class Planner:
@@ -80,9 +83,12 @@ class Planner:
             taken.add(fold(base))
         return base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
 
-    def plan(self, source_title: str, digest: Digest, taken: set[str], editor: Editor) -> Plan:
+    def plan(
+        self, source_title: str, digest: Digest, taken: set[str], editor: Editor, rel: str = ""
+    ) -> Plan:
         """Existing pages by topic key or alias (then by the editor's judgement over a
-        shortlist of the index), else new, unique titles. Writes nothing."""
+        shortlist of the index), else new, unique titles; a new topic too thin for a page
+        of its own stays a mention (`thin`). Writes nothing."""
         aliases = self.state.alias_map()
         unplaced = tuple(
             t
@@ -90,7 +96,7 @@ class Planner:
             if not any(k in aliases for k in (t.key, *(concept_key(a) for a in t.aliases)))
         )
         matched = editor.match(unplaced, self.shortlist(unplaced)) if unplaced else {}
-        topics = []
+        topics, thin = [], []
         for topic in digest.topics:
             keys = [topic.key, *(concept_key(a) for a in topic.aliases)]
             page_key = next((aliases[k] for k in keys if k in aliases), None)
@@ -102,19 +108,42 @@ class Planner:
                 topics.append((topic, page_key, title, False))
                 continue
             title = safe_title(topic.name)
+            if self.too_thin(topic, keys, rel) and not self.persons_page(title):
+                thin.append(topic)
+                continue
             if fold(title) in taken and not self.persons_page(title):
                 title = unique_title(title, taken)  # a person's page of that name is adopted
             taken.add(fold(title))
             for k in keys:
                 aliases.setdefault(k, fold(title))
             topics.append((topic, fold(title), title, True))
-        return Plan(source_title, topics)
+        return Plan(source_title, topics, thin)
+
+    def too_thin(self, topic: Topic, keys: list[str], rel: str) -> bool:
+        """A new page needs two cited blocks, counted across the sources that mention the
+        topic (this one's claims, other sources' mentions of any of its names), or, for an
+        entity, two sources naming it. Else its claims stay on its source page (and reach
+        the pages of related topics through the source's digest)."""
+        blocks = {(rel, c.anchor) for c in topic.claims}
+        if len(blocks) >= MIN_BLOCKS:
+            return False
+        marks = ",".join("?" * len(keys))
+        rows = self.state.db.execute(
+            f"SELECT source, payload FROM mentions WHERE key IN ({marks}) AND source!=?",
+            (*keys, rel),
+        ).fetchall()
+        others = {src for src, _ in rows}
+        if topic.kind == "entity" and others:
+            return False
+        for src, payload in rows:
+            blocks |= {(src, c["anchor"]) for c in json.loads(payload).get("claims", [])}
+        return len(blocks) < MIN_BLOCKS
 
     def shortlist(self, topics: tuple[Topic, ...], limit: int = 30) -> list[PageInfo]:
         """Existing concept/entity pages sharing a word with these topics' names: what a
         planner sees of the index (never the whole index once it is large)."""
-        names = {concept_key(n) for t in topics for n in (t.name, *t.aliases)}
-        words = sorted(names | {w for n in names for w in n.split()})
+        names = {concept_key(n) for t in topics for n in (t.name, *t.aliases) if len(n) <= 80}
+        words = sorted({g for n in names for g in _phrases(n)})
         if not words:
             return []
         rows = self.state.db.execute(  # alias_key is the primary key: indexed lookups only
@@ -124,3 +153,10 @@ class Planner:
             (*words, limit),
         ).fetchall()
         return [PageInfo(r["key"], r["title"], r["type"], (), r["summary"] or "") for r in rows]
+
+
+def _phrases(name: str) -> set[str]:
+    """Every run of consecutive words of a name ("page kv cache": "kv cache", "page"...):
+    a page named by any part of a topic's name is worth showing the planner."""
+    words = name.split()
+    return {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}

@@ -92,11 +92,13 @@ class Recorder:
             for topic, key, title, is_new in plan.topics:
                 self._contribute(db, rel, key, title, topic)
                 (created if is_new else updated).append(title)
+            new_keys = [key for _, key, _, is_new in plan.topics if is_new]
             db.executemany(
                 "INSERT INTO quantities VALUES (?, ?, ?)",
                 [(rel, q.unit, dumps(q)) for q in digest.quantities],
             )
-            self._mention(rel, digest)
+            self._mention(rel, (*digest.mentions, *plan.thin))
+            mark_mentioning_sources(self.state, new_keys)  # their "Also discussed" moves
             for key in old_pages:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             evidence.drop(self.state, rel)
@@ -121,14 +123,15 @@ class Recorder:
         data = dict(self.state.contributions(fold(row["title"]))).get(rel)
         return digest_from(data["digest"]) if data else None
 
-    def _mention(self, rel: str, digest: Digest) -> None:
-        """Record the source's lesser names and terms, by every key they go by, and mark
-        the pages they (and the ones it mentioned before) land on today."""
+    def _mention(self, rel: str, mentions: tuple[Topic, ...]) -> None:
+        """Record the source's lesser names and terms (and topics too thin for a page),
+        by every key they go by, and mark the pages they (and the ones it mentioned
+        before) land on today."""
         db = self.state.db
         _mark_mentioned(db, rel)
         db.execute("DELETE FROM mentions WHERE source=?", (rel,))
         rows = []
-        for topic in digest.mentions:
+        for topic in mentions:
             payload = dumps(topic)
             for key in {topic.key, *(concept_key(a) for a in topic.aliases)}:
                 rows.append((rel, key, payload))
@@ -208,3 +211,20 @@ def _mark_mentioned(db, rel: str) -> None:
         " ON m.key=a.alias_key WHERE m.source=?)",
         (rel,),
     )
+
+
+def mark_mentioning_sources(state: State, page_keys: list[str]) -> bool:
+    """Mark dirty the source pages of sources that mention these pages' names: a page
+    made or removed moves a topic between their Topics and "Also discussed" (inside the
+    caller's transaction). True when any was marked."""
+    if not page_keys:
+        return False
+    marks = ",".join("?" * len(page_keys))
+    rows = state.db.execute(
+        "SELECT DISTINCT s.title FROM mentions m JOIN aliases a ON a.alias_key=m.key"
+        f" JOIN sources s ON s.path=m.source WHERE a.page_key IN ({marks})",
+        page_keys,
+    ).fetchall()
+    keys = [(fold(t),) for (t,) in rows if t]
+    state.db.executemany("UPDATE pages SET dirty=1 WHERE key=? AND type='source'", keys)
+    return bool(keys)

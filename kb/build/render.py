@@ -19,16 +19,13 @@ from kb.build import contradictions as contra
 from kb.build import evidence, specials
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
-from kb.build.pages import Callout, source_page, topic_page
+from kb.build.pages import Callout, SourceExtras, source_page, topic_page
+from kb.build.record import mark_mentioning_sources
 from kb.document import Block, Document, Section
-from kb.editors.base import (
-    SourceNote,
-    claim_from,
-    topic_from,
-)
+from kb.editors.base import SourceNote, digest_from, topic_from
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge, merge_meta
-from kb.wiki.names import fold
+from kb.wiki.names import concept_key, fold
 from kb.wiki.page import Page
 
 
@@ -122,8 +119,12 @@ class Renderer:
         if self.record_conflicts():  # an editor found disagreements: show them too
             self.callouts = self._callouts()
             self.write_dirty()
+        with self.state.transaction():
+            moved = mark_mentioning_sources(self.state, [row["key"] for row in gone])
         for row in gone:
             self.remove(row)
+        if moved:  # a source's topic lost its page: its source page says so
+            self.write_dirty()
         retry = self.drafter.retry
         if retry:  # written with the fallback layout; the model gets another go next run
             with self.state.transaction():
@@ -245,15 +246,29 @@ class Renderer:
 
     def _source(self, row, contribs):
         ((_rel, data),) = contribs
-        doc, digest = doc_from(data["doc"]), data["digest"]
-        summary = [claim_from(c) for c in digest["summary"]]
-        points = [claim_from(c) for c in digest["key_points"]]
-        keys = self.state.db.execute(
-            "SELECT p.title FROM contributions c JOIN pages p ON p.key=c.page_key"
+        doc, digest = doc_from(data["doc"]), digest_from(data["digest"])
+        rows = self.state.db.execute(
+            "SELECT p.title, c.payload FROM contributions c JOIN pages p ON p.key=c.page_key"
             " WHERE c.source=? AND c.page_key!=? ORDER BY p.title",
             (_rel, row["key"]),
         ).fetchall()
-        topics = [t for (t,) in keys]
+        topics = {t for t, _ in rows}
+        placed = {json.loads(payload).get("key") for _, payload in rows}
+        thin = []
+        for t in digest.topics:  # a topic too thin for its own page may be on another's
+            if t.key in placed:
+                continue
+            page = self._page_of(t)
+            if page is None:
+                thin.append(t)
+            else:
+                topics.add(page)
+        topics = sorted(topics)
+        extra = SourceExtras(
+            digest.chapters,
+            tuple(thin),
+            "Chapters" if doc.kind == "book" else "Items",
+        )
         meta_extra = {
             k: doc.meta[k] for k in ("url", "author", "published", "site") if doc.meta.get(k)
         }
@@ -269,11 +284,12 @@ class Renderer:
                 kind=doc.kind,
                 **meta_extra,
             )
+            callouts = self.callouts.get(row["key"], [])
             return source_page(
-                meta, doc, summary, points, topics, self.callouts.get(row["key"], [])
+                meta, doc, list(digest.summary), list(digest.key_points), topics, callouts, extra
             )
 
-        first = summary[0].text if summary else ""
+        first = digest.summary[0].text if digest.summary else ""
         return render, first, 1
 
     def _topic(self, row, contribs):
@@ -302,6 +318,18 @@ class Renderer:
 
         first = summary_claim(row["title"], aliases, notes)
         return render, first, len(notes)
+
+    def _page_of(self, topic) -> str | None:
+        """The title of the live page a topic's names lead to, if any."""
+        if self._aliases is None:
+            self._aliases = self.state.alias_map()
+        for k in (topic.key, *(concept_key(a) for a in topic.aliases)):
+            key = self._aliases.get(k)
+            if key in self.live:
+                page = self.state.page(key)
+                if page and page["type"] in ("concept", "entity"):
+                    return page["title"]
+        return None
 
     def known_titles(self) -> frozenset[str]:
         if self._known is None:

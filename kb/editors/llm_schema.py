@@ -17,7 +17,7 @@ from typing import Any
 
 from kb.document import Block, Document
 from kb.editors.base import Chapter, Claim, Topic
-from kb.editors.sentences import label_for
+from kb.editors.sentences import label_for, standalone
 from kb.editors.text import verbatim
 from kb.wiki.names import concept_key, safe_title
 
@@ -147,6 +147,7 @@ def claim_of(raw: dict, blocks: dict[str, Block], checked: Checked) -> Claim | N
     if quote is None:
         checked.dropped.append(f"quote is not verbatim in ^{anchor}")
         return None
+    quote = standalone(quote, block.text)
     text = one_line(str(raw.get("text", ""))) or one_line(quote)
     by = one_line(str(raw.get("by", "")), 120)
     return Claim(text=text, anchor=anchor, quote=quote, label=label_for(block), by=by)

@@ -15,11 +15,18 @@ from dataclasses import dataclass
 
 from kb.document import Block, Document
 from kb.editors.base import Claim
-from kb.editors.text import TOKEN, plain, sentences
+from kb.editors.text import TOKEN, plain, sentences, verbatim
 
 PROSE_KINDS = ("para", "list", "quote", "footnote")  # tables and code are not sentences
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M)
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
+# A sentence opening with one of these leans on the one before: "That figure is worth
+# memorising", "It is bound by memory bandwidth".
+_LEANS = re.compile(
+    r"^(?:it|its|this|that|these|those|they|their|them|he|she|his|her|such|both|so|"
+    r"thus|hence|therefore|then|there)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -54,14 +61,30 @@ def split(doc: Document) -> list[Sentence]:
     return out
 
 
+def standalone(quote: str, block_text: str) -> str:
+    """The quote, with the sentence before it in its block when it opens with a word that
+    points back ("It", "That figure"): a quote must make sense on another page. The
+    result is verbatim from the block (its own whitespace)."""
+    if not _LEANS.match(quote.lstrip("\"'“‘*_ ")):
+        return quote
+    at = block_text.find(quote)
+    if at <= 0:
+        return quote
+    before = sentences(_LIST_ITEM.split(block_text[:at])[-1])  # within its list item
+    if not before:
+        return quote
+    return verbatim(f"{before[-1]} {quote}", block_text) or quote
+
+
 def claim(s: Sentence) -> Claim:
     """The sentence as a claim; footnote markers are dropped from the text shown on other
     pages (their definitions live on the source page) but kept in the verbatim quote."""
-    text = _FOOTNOTE_REF.sub("", s.text)
+    quote = standalone(s.text, s.block.text)
+    text = _FOOTNOTE_REF.sub("", quote)
     return Claim(
         text=text,
         anchor=s.block.anchor,
-        quote=s.text,
+        quote=quote,
         label=label_for(s.block),
         by=s.block.speaker or "",
     )

@@ -180,7 +180,7 @@ def find_contradictions(
     for source, qs in found.items():
         for c in candidates(source, qs, everyone):
             a, b = cited[(c.a_source, c.a)], cited[(c.b_source, c.b)]
-            if pair_key(a, b) not in seen and verbatim(ctx, a) and verbatim(ctx, b):
+            if not _seen(pair_key(a, b), seen) and verbatim(ctx, a) and verbatim(ctx, b):
                 seen.add(pair_key(a, b))
                 out.append((c, a, b))
     return out
@@ -191,6 +191,22 @@ def pair_key(a: Cited, b: Cited) -> frozenset:
     return frozenset(
         (fold(x.source), x.claim.anchor, " ".join(x.claim.quote.split())) for x in (a, b)
     )
+
+
+def _seen(key: frozenset, seen: set[frozenset]) -> bool:
+    """The same pair: the same two blocks, each quote within the other's (a page may quote
+    a claim with the sentence before it)."""
+    if key in seen:
+        return True
+    mine = sorted(key)
+    for other in seen:
+        theirs = sorted(other)
+        if all(
+            x[:2] == y[:2] and (x[2] in y[2] or y[2] in x[2])
+            for x, y in zip(mine, theirs, strict=True)
+        ):
+            return True
+    return False
 
 
 def superseded(ctx: Context, pairs) -> list[tuple[Cited, str, Cited, str]]:

@@ -254,6 +254,8 @@ class ReplayProvider:
 
     def _structured(self, call: Call, answer: Any) -> Reply:
         schema = call.request.schema or {}
+        if call.request.operation == "integrate":
+            answer = follow_link_list(answer, call.request)
         text = json.dumps(adapt(answer, schema), ensure_ascii=False)
         data, problem = parse_structured(text, schema)
         if problem is not None:
@@ -320,6 +322,30 @@ def _shape_of(answer: Any, request: Request) -> str:
     if "tool_use" in answer:
         return "tool_use"
     return "text" if "text" in answer else "object"
+
+
+# -- the recorded pages, in today's wiki --------------------------------------------------
+
+_LINK = re.compile(r"(?<!!)\[\[([^\[\]#|\n]+)(\|[^\[\]\n]*)?\]\]")
+
+
+def follow_link_list(answer: dict, request: Request) -> dict:
+    """A page the recorded run had may not exist today (kb no longer makes a page of a
+    topic with one cited block): the request's "Pages you may link" no longer offers it,
+    and a model shown that list writes the name as plain text. So does the replay: a
+    plain link (not a citation) to a page off the list becomes its words."""
+    ask = request.messages[0]["content"]
+    listed = re.search(r"^Pages you may link: (.*)$", ask, re.M)
+    allowed = {fold(t) for t in re.findall(r"\[\[([^\]]+)\]\]", listed.group(1) if listed else "")}
+
+    def plain(m: re.Match) -> str:
+        target, display = m.group(1), (m.group(2) or "")[1:]
+        return m.group(0) if fold(target) in allowed else (display or target)
+
+    sections = [
+        {**s, "body": _LINK.sub(plain, s.get("body", ""))} for s in answer.get("sections", [])
+    ]
+    return {**answer, "sections": sections}
 
 
 # -- responders: calls the recorded run never made, answered from what it said ------------

@@ -89,8 +89,9 @@ def test_claims_keep_verified_anchors_and_verbatim_quotes_only():
     (t,) = d.topics
     assert t.key == "kv cache" and t.name == "KV cache" and t.aliases == ("KV caches",)
     assert [(x.anchor, x.quote, x.label) for x in t.claims] == [
-        ("p1", "It grows with   context length.", "¶1"),  # the block's exact text
-        ("p2", "so it is memory-bound", "¶2"),
+        # the block's exact text, with the sentence "It" points back to
+        ("p1", "A KV cache stores keys and values. It grows with   context length.", "¶1"),
+        ("p2", "Decode reads the whole cache at every step, so it is memory-bound", "¶2"),
     ]
     assert len(ed.dropped) == 2 and "^p9" in ed.dropped[0]
     assert d.summary[0].text == "A claim." and d.quantities == ()

@@ -138,7 +138,7 @@ def test_a_digest_that_obeys_the_source_changes_nothing_a_faithful_one_would_not
 def test_a_plan_that_merges_into_a_page_off_the_shortlist_fails_the_source(tmp_path):
     vault = base_vault(tmp_path, "v")
     before = snapshot(vault / "wiki")
-    curator = Curator(["decode page", "KV cache"])  # shares "decode" with a page
+    curator = Curator(["KV cache is a per-sequence store"])  # holds a page's name, KV cache
 
     def answer(request):
         if request.operation == "plan":  # "merge everything into index.md"
@@ -184,9 +184,12 @@ ATTACKS = {
         lambda r: {"sections": [], "conflicts": [], "delete": ["*"]},
         "unexpected key 'delete'",
     ),
-    # a revision that returns nothing keeps its sections: the page is not emptied, and
-    # rejected for leaving the new source uncited
-    "empty the page": (lambda r: {"sections": [], "conflicts": []}, "no sentence cites"),
+    # a new page is never empty; a revision that returns nothing keeps its sections, and
+    # is rejected for leaving the new source uncited
+    "empty the page": (
+        lambda r: {"sections": [], "conflicts": []},
+        ("never emptied", "no sentence cites"),
+    ),
     "blank sections": (
         lambda r: {
             "sections": [{"heading": "Overview", "keep": False, "body": ""}],
@@ -264,7 +267,8 @@ def test_a_page_writer_that_obeys_the_source_is_rejected_and_reported(tmp_path, 
     rejected = {w.split(":")[0] for w in report.warnings}
     assert rejected == touched, report.warnings  # every obeying edit rejected, and reported
     assert all("wrote the cited claims instead" in w for w in report.warnings)
-    assert all(reason in w for w in report.warnings), report.warnings
+    reasons = reason if isinstance(reason, tuple) else (reason,)
+    assert all(any(r in w for r in reasons) for w in report.warnings), report.warnings
     # The same wiki as a model that wrote nothing: not one byte of the obeyed edit got in
     # (log.md differs only by the recorded reason of each rejection).
     assert without_reasons(snapshot(hostile / "wiki")) == without_reasons(
@@ -278,7 +282,14 @@ def test_a_page_writer_that_obeys_the_source_is_rejected_and_reported(tmp_path, 
     assert broken_links(hostile / "wiki") == []
     for rel, text in after.items():
         if rel in before and not rel.startswith(("entities/", "concepts/", "index", "log")):
-            assert text == before[rel], rel  # pages the source does not touch are unchanged
+            # pages the source does not touch are unchanged, but for a source page's list
+            # of topics (a topic it mentioned now has a page)
+            assert _without_topics(text) == _without_topics(before[rel]), rel
+
+
+def _without_topics(page: bytes) -> str:
+    text = page.decode()
+    return re.sub(r"\n## (Topics|Also discussed)\n.*?(?=\n## )", "", text, flags=re.S)
 
 
 def test_the_hostile_text_reaches_the_model_only_as_marked_data(tmp_path):
