@@ -5,10 +5,11 @@ added, changed or deleted while kb was not running). After that watchdog reports
 modified, moved, deleted and closed files under raw/ only (never wiki/: kb's own writes
 cannot feed back). Each path has its own debounce timer; once it has been quiet that long
 the file must look the same (size, mtime) on two checks `settle` seconds apart. A
-close-after-write event skips the quiet period, not the checks. A build ingests every
-changed file in raw/, so it runs only when every file that differs from the state has
-settled, including files no event named yet: a half-copied file is never read, and one
-still being written holds the build back until it is complete. Temporary and hidden files
+close-after-write event skips the quiet period, not the checks. Each file settles on its
+own: a build runs as soon as one has, and looks at the settled files alone (`only`, see
+kb.build.scan), so a half-copied file is never read and delays nobody but itself; it
+stays pending until it settles in turn. A file that differs from the state with no event
+yet (a polling lag) is made pending and settles like any other. Temporary and hidden files
 are ignored (kb.build.is_ignored); a move onto a name (an editor's atomic save) is a
 change of that name. A source that fails is reported and retried when its file changes.
 
@@ -126,8 +127,9 @@ class Watcher:
             yield from self._reconcile(stop)
             while not stop.is_set():
                 yield from self._take(self._timeout())
-                if self._ready():
-                    yield from self._build(stop)
+                ready = self._ready()
+                if ready:
+                    yield from self._build(stop, ready)
         finally:
             observer.stop()
             observer.join()
@@ -139,7 +141,7 @@ class Watcher:
         be under way); with nothing changed, build at once to finish interrupted work."""
         changed = self._differs()
         if not changed:
-            yield from self._build(stop)
+            yield from self._build(stop, frozenset())
             return
         self.pending = {rel: _Pending(self.clock()) for rel in sorted(changed)}
         yield Event("reconcile", self.cfg.raw, f"{len(changed)} change(s) since the last build")
@@ -189,19 +191,18 @@ class Watcher:
             return None
         return rel.as_posix()
 
-    def _ready(self) -> bool:
-        """All seen paths settled and nothing else differs from the state: time to build."""
-        if not self.pending or not all(p.settled for p in self.pending.values()):
-            return False
+    def _ready(self) -> frozenset[str]:
+        """The settled paths that differ from the state: what the next build looks at.
+        Paths still settling wait, and hold back nothing else."""
+        settled = {rel for rel, p in self.pending.items() if p.settled}
+        if not settled:
+            return frozenset()
         differs = self._differs()
-        extra = differs - set(self.pending)
-        for rel in extra:  # changed but no event yet (a polling lag): settle it first
+        for rel in differs - set(self.pending):  # changed, no event yet: settle it first
             self.pending[rel] = _Pending(self.clock())
-        if extra:
-            return False
-        if not differs:
-            self.pending.clear()  # touched but unchanged, or ignored by the build
-        return bool(differs)
+        for rel in settled - differs:  # touched but unchanged, or ignored by the build
+            del self.pending[rel]
+        return frozenset(settled & differs)
 
     def _differs(self) -> set[str]:
         """raw/ files whose size or mtime differ from the state, and known ones now gone."""
@@ -219,13 +220,14 @@ class Watcher:
 
     # -- one build ----------------------------------------------------------------------
 
-    def _build(self, stop: threading.Event) -> Iterator[Event]:
-        """One build under the lock (as "kb watch"); waits, and says so, while it is held."""
+    def _build(self, stop: threading.Event, only: frozenset[str]) -> Iterator[Event]:
+        """One build of the settled paths `only` under the lock (as "kb watch"); waits,
+        and says so, while it is held. Paths still settling stay pending."""
         announced = False
         while True:
             try:
                 with lock.hold(self.cfg.state_dir, "kb watch", timeout=0):
-                    report = build(self.cfg, self.editor, today=self.today)
+                    report = build(self.cfg, self.editor, today=self.today, only=only)
                 break
             except lock.LockHeld as exc:
                 if not announced:
@@ -234,11 +236,17 @@ class Watcher:
                 if stop.wait(TICK):
                     return  # stopped before starting: the next start reconciles
             except Exception as exc:  # one bad build must not end the watch
-                self.pending.clear()  # retried on the file's next event or the next start
+                self._done(only)  # retried on the file's next event or the next start
                 yield Event("error", "", f"{type(exc).__name__}: {exc}")
                 return
-        self.pending.clear()
+        self._done(only)
         yield from self._report(report)
+
+    def _done(self, only: frozenset[str]) -> None:
+        """The paths a build looked at leave `pending`; a change made during the build is
+        still in the inbox, so it makes the path pending again on the next look."""
+        for rel in only:
+            self.pending.pop(rel, None)
 
     def _report(self, report: Report) -> Iterator[Event]:
         raw = self.cfg.raw
