@@ -129,6 +129,10 @@ class State:
     def dirty_pages(self) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM pages WHERE dirty=1 ORDER BY key"))
 
+    def dirty_count(self) -> int:
+        """Pages marked for rewriting that no build has finished yet."""
+        return self.db.execute("SELECT COUNT(*) FROM pages WHERE dirty=1").fetchone()[0]
+
     def alias_map(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT alias_key, page_key FROM aliases").fetchall())
 

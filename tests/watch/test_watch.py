@@ -13,6 +13,7 @@ from kb import lock
 from kb.build.builder import build
 from kb.config import load
 from kb.editors.extractive import ExtractiveEditor
+from kb.state import State
 from tests.conftest import REPO
 from tests.watch.conftest import TIMEOUT, wait_for
 
@@ -198,3 +199,32 @@ def test_a_build_started_while_the_watcher_works_waits_for_the_lock(vault, watch
     thread.join(15)
     assert done.is_set()
     assert lock.holder(vault / ".kb") is None
+
+
+@pytest.mark.parametrize("killed_in", ["finish", "commit"])
+def test_work_a_killed_build_left_is_finished_and_reported_at_start(
+    vault, watching, monkeypatch, killed_in
+):
+    """A build killed after recording its sources (before writing pages, or after writing
+    them but before recording that): the watcher's first build finishes it, and says so."""
+    from kb.build import render
+
+    shutil.copy(ARTICLE, vault / "raw" / ARTICLE.name)
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    owner = render if killed_in == "finish" else render.Renderer
+    monkeypatch.setattr(owner, killed_in, killed)
+    with pytest.raises(KeyboardInterrupt):
+        build(load(vault), ExtractiveEditor())
+    monkeypatch.undo()
+    state = State(vault / ".kb" / "state.db")
+    left = len(state.dirty_pages())
+    assert left > 0
+    w = watching()
+    w.wait("built")
+    (resumed,) = w.kinds("resumed")
+    assert resumed.message == f"finished {left} page(s) an interrupted build left"
+    assert not state.dirty_pages() and (vault / "wiki" / PAGE).is_file()
+    state.close()
