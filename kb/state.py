@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS ledger (
 """
 
 
+# The ledger's model for work done without one (an extractive question, a deep lint by
+# the extractive editor): recorded for its tokens read, never counted as a model call.
+NO_MODEL = "extractive"
+
 # Columns added after the first release of a table: (table, column, declaration).
 ADDED_COLUMNS = (
     ("sources", "contra_pending", "INTEGER DEFAULT 0"),
@@ -137,6 +141,10 @@ class State:
     def dirty_pages(self) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM pages WHERE dirty=1 ORDER BY key"))
 
+    def dirty_count(self) -> int:
+        """Pages marked for rewriting that no build has finished yet."""
+        return self.db.execute("SELECT COUNT(*) FROM pages WHERE dirty=1").fetchone()[0]
+
     def alias_map(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT alias_key, page_key FROM aliases").fetchall())
 
@@ -188,13 +196,27 @@ class State:
         )
 
     def spend(self) -> list[sqlite3.Row]:
-        """Spend by day and operation, newest first."""
+        """Model calls and their spend by day and operation, newest first."""
         return list(
             self.db.execute(
                 "SELECT date(ts, 'unixepoch') AS day, operation, COUNT(*) AS calls,"
                 " SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
                 " SUM(cache_read_tokens) AS cache_read_tokens, SUM(cost) AS cost"
-                " FROM ledger GROUP BY day, operation ORDER BY day DESC, operation"
+                " FROM ledger WHERE model != ?"
+                " GROUP BY day, operation ORDER BY day DESC, operation",
+                (NO_MODEL,),
+            )
+        )
+
+    def without_model(self) -> list[sqlite3.Row]:
+        """Work done without a model (questions, deep lints) by day and operation, newest
+        first: how many, and the wiki tokens they read."""
+        return list(
+            self.db.execute(
+                "SELECT date(ts, 'unixepoch') AS day, operation, COUNT(*) AS runs,"
+                " SUM(input_tokens) AS read_tokens FROM ledger WHERE model = ?"
+                " GROUP BY day, operation ORDER BY day DESC, operation",
+                (NO_MODEL,),
             )
         )
 

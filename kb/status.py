@@ -15,7 +15,8 @@ class Status:
     pending: list[str]  # in raw/ but new or changed since the last build
     failed: list[tuple[str, str]]
     last_run: dict | None
-    spend: list
+    spend: list  # model calls and their cost, by day and operation
+    without_model: list  # questions (and deep lints) done without a model, by day
 
 
 def status(cfg: Config) -> Status:
@@ -39,6 +40,8 @@ def status(cfg: Config) -> Status:
             for p, r in sorted(known.items())
             if r["status"] == "failed"
         ]
-        return Status(state.counts(), pending, failed, state.last_run(), state.spend())
+        return Status(
+            state.counts(), pending, failed, state.last_run(), state.spend(), state.without_model()
+        )
     finally:
         state.close()

@@ -1,16 +1,19 @@
 """`kb watch`: keep wiki/ current while files are dropped into raw/.
 
-On start the observer is started, then one build reconciles raw/ with the state (anything
-added, changed or deleted while kb was not running). After that watchdog reports created,
-modified, moved, deleted and closed files under raw/ only (never wiki/: kb's own writes
-cannot feed back). Each path has its own debounce timer; once it has been quiet that long
-the file must look the same (size, mtime) on two checks `settle` seconds apart. A
-close-after-write event skips the quiet period, not the checks. A build ingests every
-changed file in raw/, so it runs only when every file that differs from the state has
-settled, including files no event named yet: a half-copied file is never read, and one
-still being written holds the build back until it is complete. Temporary and hidden files
-are ignored (kb.build.is_ignored); a move onto a name (an editor's atomic save) is a
-change of that name. A source that fails is reported and retried when its file changes.
+On start the observer is started, then raw/ is reconciled with the state (anything added,
+changed or deleted while kb was not running settles like a drop), and the pages a killed
+build left unwritten are finished at once (a `resumed` event says how many). After that
+watchdog reports created, modified, moved, deleted and closed files under raw/ only (never
+wiki/: kb's own writes cannot feed back). Each path has its own debounce timer; once it
+has been quiet that long the file must look the same (size, mtime) on two checks `settle`
+seconds apart. A close-after-write event skips the quiet period, not the checks. Each
+file settles on its own: a build runs as soon as one has, and looks at the settled files
+alone (`only`, see kb.build.scan), so a half-copied file is never read and delays nobody
+but itself; it stays pending until it settles in turn. A file that differs from the state
+with no event yet (a polling lag) is made pending and settles like any other. Temporary
+and hidden files are ignored (kb.build.is_ignored); a move onto a name (an editor's
+atomic save) is a change of that name. A source that fails is reported and retried when
+its file changes.
 
 `Watcher.run(stop)` yields `Event` records; the CLI prints them (a line each, or JSON
 lines) and tests collect them from a thread, stopping it by setting `stop`.
@@ -48,7 +51,8 @@ _META = frozenset({"modified", "attrib"})  # events that may only touch metadata
 class Event:
     """One thing the watcher did or saw, for a console line or a JSON line."""
 
-    kind: str  # watching reconcile seen ingested failed retracted built waiting error stopped
+    # watching reconcile seen ingested failed retracted resumed built waiting error stopped
+    kind: str
     path: str = ""  # relative to the vault root, e.g. raw/paper.pdf
     message: str = ""
     at: float = field(default_factory=time.time)
@@ -126,8 +130,9 @@ class Watcher:
             yield from self._reconcile(stop)
             while not stop.is_set():
                 yield from self._take(self._timeout())
-                if self._ready():
-                    yield from self._build(stop)
+                ready = self._ready()
+                if ready:
+                    yield from self._build(stop, ready)
         finally:
             observer.stop()
             observer.join()
@@ -136,13 +141,14 @@ class Watcher:
 
     def _reconcile(self, stop: threading.Event) -> Iterator[Event]:
         """What changed while kb was not running settles like any drop (a copy may still
-        be under way); with nothing changed, build at once to finish interrupted work."""
+        be under way). Work a killed build left (dirty pages) is finished at once, and
+        so is an empty build when nothing changed: either one needs no file to settle."""
         changed = self._differs()
-        if not changed:
-            yield from self._build(stop)
-            return
-        self.pending = {rel: _Pending(self.clock()) for rel in sorted(changed)}
-        yield Event("reconcile", self.cfg.raw, f"{len(changed)} change(s) since the last build")
+        if changed:
+            self.pending = {rel: _Pending(self.clock()) for rel in sorted(changed)}
+            yield Event("reconcile", self.cfg.raw, f"{len(changed)} change(s) since the last build")
+        if not changed or self._interrupted():
+            yield from self._build(stop, frozenset())
 
     def _timeout(self) -> float:
         dues = [p.due for p in self.pending.values() if not p.settled]
@@ -189,19 +195,26 @@ class Watcher:
             return None
         return rel.as_posix()
 
-    def _ready(self) -> bool:
-        """All seen paths settled and nothing else differs from the state: time to build."""
-        if not self.pending or not all(p.settled for p in self.pending.values()):
-            return False
+    def _ready(self) -> frozenset[str]:
+        """The settled paths that differ from the state: what the next build looks at.
+        Paths still settling wait, and hold back nothing else."""
+        settled = {rel for rel, p in self.pending.items() if p.settled}
+        if not settled:
+            return frozenset()
         differs = self._differs()
-        extra = differs - set(self.pending)
-        for rel in extra:  # changed but no event yet (a polling lag): settle it first
+        for rel in differs - set(self.pending):  # changed, no event yet: settle it first
             self.pending[rel] = _Pending(self.clock())
-        if extra:
-            return False
-        if not differs:
-            self.pending.clear()  # touched but unchanged, or ignored by the build
-        return bool(differs)
+        for rel in settled - differs:  # touched but unchanged, or ignored by the build
+            del self.pending[rel]
+        return frozenset(settled & differs)
+
+    def _interrupted(self) -> int:
+        """How many pages a build killed before its end left for the next one to write."""
+        state = State(self.cfg.state_dir / "state.db")
+        try:
+            return state.dirty_count()
+        finally:
+            state.close()
 
     def _differs(self) -> set[str]:
         """raw/ files whose size or mtime differ from the state, and known ones now gone."""
@@ -219,13 +232,15 @@ class Watcher:
 
     # -- one build ----------------------------------------------------------------------
 
-    def _build(self, stop: threading.Event) -> Iterator[Event]:
-        """One build under the lock (as "kb watch"); waits, and says so, while it is held."""
+    def _build(self, stop: threading.Event, only: frozenset[str]) -> Iterator[Event]:
+        """One build of the settled paths `only` under the lock (as "kb watch"); waits,
+        and says so, while it is held. Paths still settling stay pending."""
         announced = False
         while True:
             try:
                 with lock.hold(self.cfg.state_dir, "kb watch", timeout=0):
-                    report = build(self.cfg, self.editor, today=self.today)
+                    left = self._interrupted()  # under the lock: no other build is at work
+                    report = build(self.cfg, self.editor, today=self.today, only=only)
                 break
             except lock.LockHeld as exc:
                 if not announced:
@@ -234,13 +249,21 @@ class Watcher:
                 if stop.wait(TICK):
                     return  # stopped before starting: the next start reconciles
             except Exception as exc:  # one bad build must not end the watch
-                self.pending.clear()  # retried on the file's next event or the next start
+                self._done(only)  # retried on the file's next event or the next start
                 yield Event("error", "", f"{type(exc).__name__}: {exc}")
                 return
-        self.pending.clear()
-        yield from self._report(report)
+        self._done(only)
+        if left:
+            yield Event("resumed", "", f"finished {left} page(s) an interrupted build left")
+        yield from self._report(report, bool(left))
 
-    def _report(self, report: Report) -> Iterator[Event]:
+    def _done(self, only: frozenset[str]) -> None:
+        """The paths a build looked at leave `pending`; a change made during the build is
+        still in the inbox, so it makes the path pending again on the next look."""
+        for rel in only:
+            self.pending.pop(rel, None)
+
+    def _report(self, report: Report, resumed: bool = False) -> Iterator[Event]:
         raw = self.cfg.raw
         for rel in report.retracted:
             yield Event("retracted", f"{raw}/{rel}")
@@ -248,7 +271,7 @@ class Watcher:
             yield Event("ingested", f"{raw}/{rel}")
         for rel, reason in report.failed:
             yield Event("failed", f"{raw}/{rel}", reason)
-        if report.ingested or report.retracted or report.failed or report.removed:
+        if resumed or report.ingested or report.retracted or report.failed or report.removed:
             yield Event(
                 "built",
                 "",

@@ -28,7 +28,7 @@ from kb.config import Config
 from kb.editors import ExtractiveEditor
 from kb.editors.base import Editor
 from kb.providers.base import Prices, Provider, estimate_tokens
-from kb.state import State
+from kb.state import NO_MODEL, State
 
 NEAREST = 5  # pages offered when the wiki does not cover a question
 FROM_SAVED = "From the saved answer"  # the line that says where an answer came from
@@ -82,7 +82,7 @@ def _draft(cfg, state, reader, short, q, provider, on_text, nearest):
         out = estimate_tokens(draft.text)
         with state.transaction():
             state.record_usage(
-                model="extractive", operation="ask", source=q.text[:200],
+                model=NO_MODEL, operation="ask", source=q.text[:200],
                 input_tokens=reader.tokens, output_tokens=out, cost=0.0,
             )  # fmt: skip
         tokens = {"read": reader.tokens, "input": 0, "output": 0}

@@ -14,7 +14,7 @@ so the next run finishes the job.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from kb import lock
@@ -128,12 +128,15 @@ class Builder:
         plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, editor, rel)
         return doc, digest, plan, assets
 
-    def run(self, dry_run: bool = False, force: bool = False) -> Report:
+    def run(
+        self, dry_run: bool = False, force: bool = False, only: Collection[str] | None = None
+    ) -> Report:
         start = self.clock()
         self.force = force
         if self.state.is_empty() and self.files and not dry_run:
             self.titles.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
-        found = scan(self.cfg.raw_dir, self.state, force=force, stale=self._stale_sources())
+        stale = self._stale_sources()
+        found = scan(self.cfg.raw_dir, self.state, force=force, stale=stale, only=only)
         self.report.skipped = len(found.unchanged)
         if dry_run:
             return self._dry_run(found, start)
@@ -287,12 +290,14 @@ def build(
     today: str | None = None,
     budget: float | None = None,
     force: bool = False,
+    only: Collection[str] | None = None,
 ) -> Report:
     """Run one build of the vault described by `cfg`, holding the vault's write lock
-    (waiting, shown as a progress stage, while `kb watch` or another build writes)."""
+    (waiting, shown as a progress stage, while `kb watch` or another build writes).
+    `only`: look at these raw paths alone (kb.build.scan), e.g. the files that settled."""
     with lock.hold(cfg.state_dir, "kb build", progress):
         builder = Builder(cfg, editor, progress, today, budget=budget)
         try:
-            return builder.run(dry_run, force)
+            return builder.run(dry_run, force, only)
         finally:
             builder.close()

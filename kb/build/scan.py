@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,15 +44,27 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def scan(raw: Path, state: State, force: bool = False, stale: set[str] | None = None) -> Scan:
+def scan(
+    raw: Path,
+    state: State,
+    force: bool = False,
+    stale: set[str] | None = None,
+    only: Collection[str] | None = None,
+) -> Scan:
     """Compare raw/ with the state: stat first, hash only what looks changed. `force`
     treats every file as changed (a recompile, e.g. after upgrading kb), `stale` these
-    files (digested under other prompts)."""
+    files (digested under other prompts). `only` limits the look to those paths
+    (relative to raw/): every other file is left as the state knows it, never read, so
+    `kb watch` can build what has settled while another file is still being written."""
     stale = stale or set()
     known = state.sources()
     changed, unchanged = [], []
     for path in raw_files(raw):
         rel = path.relative_to(raw).as_posix()
+        if only is not None and rel not in only:
+            if rel in known:
+                unchanged.append(rel)
+            continue
         try:
             st = path.stat()
         except OSError:  # vanished mid-scan, or a dangling symlink: not a source now
@@ -73,4 +86,5 @@ def scan(raw: Path, state: State, force: bool = False, stale: set[str] | None = 
         else:
             changed.append((rel, digest, st.st_size, st.st_mtime_ns))
     seen = {c[0] for c in changed} | set(unchanged)
-    return Scan(changed, unchanged, sorted(set(known) - seen))
+    gone = set(known) - seen
+    return Scan(changed, unchanged, sorted(gone if only is None else gone & set(only)))

@@ -74,6 +74,8 @@ def ask(
         out.print(Markdown(answer.text))  # replaces what streamed: citations now checked
         out.print(_ask_footer(answer), style="dim", highlight=False)
     else:
+        # echo ends the answer with its newline and flushes stdout before the footer goes
+        # to stderr: on one terminal the footer must not land on the answer's last line
         typer.echo(answer.text.rstrip("\n"))
         err.print(_ask_footer(answer), highlight=False)
     for bad in answer.removed:

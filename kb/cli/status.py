@@ -46,4 +46,13 @@ def status(root: RootOption = None):
             f"${row['cost']:.4f}",
             highlight=False,
         )
+    for row in st.without_model:  # not model calls: no spend line, no "calls"
+        what = (
+            f"questions {row['day']}: {row['runs']} answered"
+            if row["operation"] == "ask"
+            else f"{row['operation']} {row['day']}: {row['runs']} run(s)"
+        )
+        out.print(
+            f"  {what} without a model, {row['read_tokens'] or 0} tokens read", highlight=False
+        )
     raise typer.Exit(1 if st.failed else 0)

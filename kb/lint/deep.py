@@ -39,7 +39,7 @@ from kb.lint.uncited_claim import units
 from kb.progress import Progress
 from kb.providers.base import estimate_tokens
 from kb.spend import Spend, prices_from
-from kb.state import State
+from kb.state import NO_MODEL, State
 from kb.wiki.atomic import read_text, write_atomic
 from kb.wiki.merge import merge
 from kb.wiki.names import fold
@@ -345,7 +345,7 @@ def metered(cfg, state: State, editor: Editor, calls: list) -> None:
     editor.meter = meter
 
 
-def record(state: State, editor: Editor, report: DeepReport, calls: list) -> None:
+def record(state: State, report: DeepReport, calls: list) -> None:
     """An editor with no model never calls its meter: log what it was given, at no cost
     (as `kb ask` does for its extractive path)."""
     if calls:
@@ -353,7 +353,7 @@ def record(state: State, editor: Editor, report: DeepReport, calls: list) -> Non
         return
     with state.transaction():
         state.record_usage(
-            model=editor.name, operation=OPERATION, source="", input_tokens=report.tokens, cost=0.0
+            model=NO_MODEL, operation=OPERATION, source="", input_tokens=report.tokens, cost=0.0
         )
 
 
@@ -397,7 +397,7 @@ def deep(
             report.questions = questions(ctx, pairs)
             report.page = f"{cfg.wiki}/lint/{title}.md"
             write_page(ctx, state, render_page(report, editor, today, title), f"lint/{title}.md")
-            record(state, editor, report, calls)
+            record(state, report, calls)
             log(cfg, report, today, title)
         finally:
             editor.meter = previous

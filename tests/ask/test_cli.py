@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import time
 
 from kb.ask import NOT_COVERED
@@ -52,6 +55,22 @@ def test_piped_output_is_plain_markdown_and_the_footer_goes_to_stderr(example_wi
     assert result.stdout.startswith("- ") and "[[" in result.stdout
     assert "\x1b[" not in result.stdout
     assert "extractive · read" in result.stderr
+
+
+def test_on_one_stream_the_footer_starts_its_own_line_after_the_answer(example_wiki):
+    """stdout and stderr on one pipe, as on one terminal: the answer, with its final
+    newline, comes out whole before the footer (stderr) does."""
+    drop = ("KB_ROOT", "ANTHROPIC_API_KEY", "PYTHONUNBUFFERED")  # stdout buffered, as by default
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    shared = subprocess.run(
+        [sys.executable, "-m", "kb", "ask", "What is bacterial code?", "--root", str(example_wiki)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60,
+    )  # fmt: skip
+    assert shared.returncode == 0, shared.stdout
+    answer = run("ask", "What is bacterial code?", "--root", str(example_wiki)).stdout
+    assert shared.stdout.startswith(answer) and answer.endswith(")\n")
+    footer = shared.stdout[len(answer) :]
+    assert footer.startswith("extractive · read ") and footer.count("\n") == 1
 
 
 def test_every_question_is_logged_and_metered(built):

@@ -7,12 +7,15 @@ import shutil
 import threading
 import time
 
+import pytest
+
 from kb import lock
 from kb.build.builder import build
 from kb.config import load
 from kb.editors.extractive import ExtractiveEditor
+from kb.state import State
 from tests.conftest import REPO
-from tests.watch.conftest import wait_for
+from tests.watch.conftest import TIMEOUT, wait_for
 
 ARTICLE = REPO / "raw" / "kv-cache-and-memory-bound-decode.md"
 OTHER = REPO / "raw" / "hbm-bandwidth-and-batching.md"
@@ -52,6 +55,40 @@ def test_a_file_copied_in_chunks_is_ingested_once_when_complete(vault, watching)
     assert "The last paragraph arrives last of all." in (vault / "wiki" / PAGE).read_text()
     assert len(w.kinds("ingested", f"raw/{ARTICLE.name}")) == 1
     assert len(editor.seen) == 1
+
+
+TITLE = "The KV cache, and why decode is memory-bound"
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["new file", "source rewritten"])
+def test_a_file_still_being_written_delays_only_itself(vault, watching, known):
+    """A slow copy (a download, a network drive) goes on while another file is dropped
+    beside it: the other is built meanwhile, and the slow one only once it is complete
+    (a source being rewritten is neither read half-written nor retracted meanwhile)."""
+    editor = Recording()
+    w = watching(editor)
+    name, other = f"raw/{ARTICLE.name}", f"raw/{OTHER.name}"
+    if known:
+        shutil.copy(ARTICLE, vault / "raw" / ARTICLE.name)
+        w.wait("ingested", name)
+    with open(vault / "raw" / ARTICLE.name, "wb") as f:
+        f.write(ARTICLE.read_bytes())
+        f.flush()
+        shutil.copy(OTHER, vault / "raw" / OTHER.name)
+        deadline, n = time.monotonic() + TIMEOUT, 0
+        while not w.kinds("ingested", other) and time.monotonic() < deadline:
+            n += 1
+            f.write(f"\nLine {n} of a slow copy.\n".encode())
+            f.flush()
+            time.sleep(0.05)  # well under the debounce: the copy is still under way
+        assert w.kinds("ingested", other), "the slow copy held the other file back"
+        assert len(w.kinds("ingested", name)) == int(known)  # not read half-written
+        assert not w.kinds("retracted") and (vault / "wiki" / PAGE).exists() == known
+        f.write(b"\nThe last paragraph arrives last of all.\n")
+    w.wait("ingested", name, n=1 + int(known))
+    assert "The last paragraph arrives last of all." in (vault / "wiki" / PAGE).read_text()
+    assert len(w.kinds("ingested", name)) == 1 + int(known)
+    assert [title for title, _ in editor.seen].count(TITLE) == 1 + int(known)
 
 
 def test_an_atomic_save_re_ingests(vault, watching):
@@ -162,3 +199,32 @@ def test_a_build_started_while_the_watcher_works_waits_for_the_lock(vault, watch
     thread.join(15)
     assert done.is_set()
     assert lock.holder(vault / ".kb") is None
+
+
+@pytest.mark.parametrize("killed_in", ["finish", "commit"])
+def test_work_a_killed_build_left_is_finished_and_reported_at_start(
+    vault, watching, monkeypatch, killed_in
+):
+    """A build killed after recording its sources (before writing pages, or after writing
+    them but before recording that): the watcher's first build finishes it, and says so."""
+    from kb.build import render
+
+    shutil.copy(ARTICLE, vault / "raw" / ARTICLE.name)
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    owner = render if killed_in == "finish" else render.Renderer
+    monkeypatch.setattr(owner, killed_in, killed)
+    with pytest.raises(KeyboardInterrupt):
+        build(load(vault), ExtractiveEditor())
+    monkeypatch.undo()
+    state = State(vault / ".kb" / "state.db")
+    left = len(state.dirty_pages())
+    assert left > 0
+    w = watching()
+    w.wait("built")
+    (resumed,) = w.kinds("resumed")
+    assert resumed.message == f"finished {left} page(s) an interrupted build left"
+    assert not state.dirty_pages() and (vault / "wiki" / PAGE).is_file()
+    state.close()
