@@ -86,7 +86,12 @@ def filler_terms(rng: random.Random, n_pages: int) -> list[list[str]]:
 def write_filler(raw: Path, sources: list[list[str]]) -> list[str]:
     out = []
     for n, terms in enumerate(sources):
-        paras = [" ".join(t.format(t=term) for t in FILLER) for term in terms]
+        # two paragraphs a topic: a topic cited from one block only gets no page of its own
+        paras = [
+            " ".join(t.format(t=term) for t in half)
+            for term in terms
+            for half in (FILLER[:2], FILLER[2:])
+        ]
         (raw / f"filler-{n:04d}.md").write_text(f"# Filler {n}\n\n" + "\n\n".join(paras) + "\n")
         out += terms
     return out
@@ -105,8 +110,9 @@ def write_article(path: Path, tokens: int, rng: random.Random) -> None:
 
 
 def seed(raw: Path) -> None:
-    text = " ".join(f"An earlier note explains how {t} works in a small server." for t in EXISTING)
-    (raw / "earlier-note.md").write_text(f"# An earlier note\n\n{text}\n\nIt ends here.\n")
+    first = " ".join(f"An earlier note explains how {t} works in a small server." for t in EXISTING)
+    second = " ".join(f"Operators tune {t} before anything else." for t in EXISTING)
+    (raw / "earlier-note.md").write_text(f"# An earlier note\n\n{first}\n\n{second}\n")
 
 
 def measure(requests) -> dict[str, list[int]]:
@@ -148,9 +154,14 @@ def run(n_pages: int, article_tokens: int, workdir: Path) -> dict:
 
     estimate = editor.estimate(convert(root / "raw" / "article.md"))
     state = State(cfg.state_dir / "state.db")
-    read = state.db.execute(  # what the scripted provider billed as cache reads
-        "SELECT SUM(cache_read_tokens) FROM ledger WHERE id > ?", (last,)
-    ).fetchone()[0]
+    billed = {  # what the scripted provider billed: fresh input (uncached + cache writes), reads
+        op: (fresh, read)
+        for op, fresh, read in state.db.execute(
+            "SELECT operation, SUM(input_tokens + cache_write_tokens), SUM(cache_read_tokens)"
+            " FROM ledger WHERE id > ? GROUP BY operation",
+            (last,),
+        )
+    }
     state.close()
     source = estimate_tokens((root / "raw" / "article.md").read_text())
     return {
@@ -160,28 +171,34 @@ def run(n_pages: int, article_tokens: int, workdir: Path) -> dict:
         "touched": len(report.created) + len(report.updated),
         "ops": measure(article.requests),
         "estimate": (estimate.input_tokens, estimate.output_tokens),
-        "cache_read": read or 0,
+        "cache_read": sum(r for _, r in billed.values()),
+        "fresh": sum(f for f, _ in billed.values()),
+        "integrate_share": _share(billed.get("integrate", (0, 0))),
         "warnings": report.warnings,
     }
 
 
+def _share(billed: tuple[int, int]) -> float:
+    fresh, read = billed
+    return read / (fresh + read) if fresh + read else 0.0
+
+
 def table(results: list[dict]) -> str:
     lines = [
-        "| wiki pages | article tokens | calls | input tokens | on cacheable prefix"
-        " | by operation |",
-        "|---:|---:|---:|---:|---:|---|",
+        "| wiki pages | article tokens | calls | input tokens | fresh input | read from cache"
+        " | page writes served from cache | by operation |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         ops = r["ops"]
         calls = sum(v[0] for v in ops.values())
         total = sum(v[1] for v in ops.values())
-        cached = sum(v[2] for v in ops.values())
         by_op = ", ".join(
             f"{op} {v[0]}× {v[1]:,} ({v[2]:,} cacheable)" for op, v in sorted(ops.items())
         )
         lines.append(
             f"| {r['pages']:,} | {r['article_tokens']:,} | {calls} | {total:,} | "
-            f"{cached:,} ({cached / total:.0%}) | {by_op} |"
+            f"{r['fresh']:,} | {r['cache_read']:,} | {r['integrate_share']:.0%} | {by_op} |"
         )
     return "\n".join(lines)
 

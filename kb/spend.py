@@ -52,7 +52,8 @@ class Spend:
         return record
 
     def price(self, estimate: Estimate) -> float:
-        return cost(Usage(estimate.input_tokens, estimate.output_tokens), self.prices)
+        usage = Usage(estimate.input_tokens, estimate.output_tokens, estimate.cache_read_tokens)
+        return cost(usage, self.prices)
 
     def over(self) -> bool:
         return self.budget > 0 and self.spent >= self.budget

@@ -278,8 +278,28 @@ class Builder:
                 "create": sorted({t for _, _, t, new in plan.topics if new}),
                 "update": sorted({t for _, _, t, new in plan.topics if not new}),
             }
+        self._dry_rewrites()
         self.report.seconds = self.clock() - start
         return self.report
+
+    def _dry_rewrites(self) -> None:
+        """Pages a model wrote under other prompts than the vault's: shown with the cost
+        of writing them again (sources digested under other prompts are among `changed`)."""
+        version = self.editor.version
+        if not version:
+            return
+        rows = self.state.db.execute(
+            "SELECT title FROM pages WHERE prompts IS NOT NULL AND prompts!='' AND prompts!=?"
+            " ORDER BY title",
+            (version,),
+        ).fetchall()
+        if not rows:
+            return
+        key = "(prompts/ changed)"
+        self.report.planned[key] = {"rewrite": [r[0] for r in rows]}
+        estimate = self.editor.estimate_pages(len(rows))
+        price = self.spend.price(estimate)
+        self.report.estimates[key] = (estimate.input_tokens, estimate.output_tokens, price)
 
 
 def build(

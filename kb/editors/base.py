@@ -242,8 +242,9 @@ class PageInfo:
 
 @dataclass(frozen=True)
 class Estimate:
-    input_tokens: int = 0
+    input_tokens: int = 0  # read at the full price (cache writes included)
     output_tokens: int = 0
+    cache_read_tokens: int = 0  # read again from a prompt cache, at its price
 
 
 # Called by an editor after every model call: (usage, model id, operation). The build

@@ -328,7 +328,7 @@ class LLMEditor:
         """Tokens an ingest of `doc` would use, computed offline: the digest requests as
         they would be sent, then a plan call and one page write per topic (about one page
         per 600 tokens of source, up to the topic cap), each reading the source's digest
-        and cited blocks (cached after the first)."""
+        and cited blocks (cache reads after the first)."""
         caps = self.caps(doc)
         chunks = self.chunks(doc)
         requests = [self._request_digest(doc, c, n, caps, None) for n, c in enumerate(chunks)]
@@ -342,11 +342,13 @@ class LLMEditor:
             tokens_out += 20 * claims
         tokens_in += self._prefix_tokens("plan.md") + 40 * pages + 600
         tokens_out += 100
-        material = 40 * claims + min(source, 80 * claims)  # digest + cited blocks
-        page_in = self._prefix_tokens("integrate.md") + estimate_tokens(json.dumps(PAGE))
-        tokens_in += pages * (page_in + material + 700)  # + the page's own part
+        # each page write reads the source's digest and cited blocks (cached after the
+        # first), the page prompt (cached) and its own part
+        shared = self._prefix_tokens("integrate.md") + 30 * claims + min(source, 50 * claims)
+        page = estimate_tokens(json.dumps(PAGE)) + 700
+        tokens_in += shared + pages * page
         tokens_out += pages * 550
-        return Estimate(tokens_in, tokens_out)
+        return Estimate(tokens_in, tokens_out, shared * (pages - 1))
 
     def estimate_pages(self, n: int) -> Estimate:
         """Tokens `n` page rewrites take: the page prompt, a source's digest and blocks,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -30,10 +31,23 @@ DIGEST_PROMPTS = ("conventions.md", "digest.md", "reduce.md")
 
 
 def load(prompts_dir: Path | None, name: str) -> str:
-    """The vault's prompts/`name` if it exists, else kb's packaged default."""
+    """The vault's prompts/`name` if it exists and a person wrote it, else kb's packaged
+    default. A vault copy that is exactly a default kb has since replaced (`kb init`
+    copied it, nobody edited it) gives way to the current default, so an upgrade of kb
+    upgrades its prompts; an edited copy is the person's and always wins."""
     if prompts_dir is not None and (prompts_dir / name).is_file():
-        return (prompts_dir / name).read_text(encoding="utf-8")
+        text = (prompts_dir / name).read_text(encoding="utf-8")
+        if (hashlib.sha256(text.encode()).hexdigest(), name) not in _superseded():
+            return text
     return (resources.files("kb") / "defaults" / "prompts" / name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _superseded() -> frozenset[tuple[str, str]]:
+    text = (resources.files("kb") / "defaults" / "superseded.txt").read_text(encoding="utf-8")
+    return frozenset(
+        (line.split()[0], line.split()[1]) for line in text.splitlines() if line and line[0] != "#"
+    )
 
 
 def version(prompts_dir: Path | None, names: tuple[str, ...]) -> str:

@@ -53,7 +53,7 @@ class ScriptedProvider:
         self.context_window = context_window
         self.queue: deque[Any] = deque(replies)
         self.requests: list[Request] = []
-        self._cached_prefixes: set[str] = set()
+        self._cache = CacheSim()
 
     def __repr__(self) -> str:
         return f"ScriptedProvider(model={self.model!r}, queued={len(self.queue)})"
@@ -100,6 +100,17 @@ class ScriptedProvider:
         return Reply(text, data, [], self._usage(request, text), self.model, "end_turn")
 
     def _usage(self, request: Request, output: str) -> Usage:
+        return self._cache.usage(request, output)
+
+
+class CacheSim:
+    """Prompt caching, estimated: the system prefix up to the last `cache=True` part is a
+    cache write the first time it is seen and a cache read after (tests and fakes)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def usage(self, request: Request, output: str) -> Usage:
         total = estimate_request_tokens(request)
         flags = [part.cache for part in request.system]
         if True not in flags:
@@ -107,8 +118,8 @@ class ScriptedProvider:
         last = len(flags) - 1 - flags[::-1].index(True)
         prefix = "".join(part.text for part in request.system[: last + 1])
         cached = min(estimate_tokens(prefix), total)
-        hit = prefix in self._cached_prefixes
-        self._cached_prefixes.add(prefix)
+        hit = prefix in self.seen
+        self.seen.add(prefix)
         return Usage(
             input_tokens=total - cached,
             output_tokens=estimate_tokens(output),

@@ -30,7 +30,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -41,10 +41,10 @@ from kb.providers.base import (
     ToolCall,
     Usage,
     estimate_request_tokens,
-    estimate_tokens,
     parse_structured,
     validate,
 )
+from kb.providers.scripted import CacheSim
 from tests.fakes.adapt import adapt
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "relay" / "example-vault"
@@ -131,31 +131,6 @@ class Call:
     request: Request
     by: str = ""  # "0008" (a recording), "responder:plan", or "" (missed)
     problem: str = ""  # why the answer did not fit the request (failed calls)
-
-
-@dataclass
-class CacheSim:
-    """Prompt caching as kb.providers.scripted reports it: the system prefix up to the last
-    `cache=True` part is a cache write the first time it is seen and a cache read after."""
-
-    seen: set[str] = field(default_factory=set)
-
-    def usage(self, request: Request, output: str) -> Usage:
-        total = estimate_request_tokens(request)
-        flags = [part.cache for part in request.system]
-        if True not in flags:
-            return Usage(total, estimate_tokens(output))
-        last = len(flags) - 1 - flags[::-1].index(True)
-        prefix = "".join(part.text for part in request.system[: last + 1])
-        cached = min(estimate_tokens(prefix), total)
-        hit = prefix in self.seen
-        self.seen.add(prefix)
-        return Usage(
-            input_tokens=total - cached,
-            output_tokens=estimate_tokens(output),
-            cache_read_tokens=cached if hit else 0,
-            cache_write_tokens=0 if hit else cached,
-        )
 
 
 class ReplayProvider:

@@ -73,8 +73,10 @@ class Curator:
             found = [
                 (a, s) for a, text in blocks for s in sentences(text) if term.lower() in s.lower()
             ]
-            if found:
-                claims = [claim(a, s) for a, s in found[:3]]
+            if found:  # as asked: claims from different blocks where the source has them
+                firsts = list({a: (a, s) for a, s in reversed(found)}.values())[::-1]
+                chosen = (firsts + [f for f in found if f not in firsts])[:3]
+                claims = [claim(a, s) for a, s in chosen]
                 kind = "entity" if term[:1].isupper() and not term.isupper() else "concept"
                 topics.append(
                     {

@@ -261,3 +261,38 @@ def test_a_wrong_key_stops_the_build_and_blames_no_source(vault):
     )
     report, _ = build_llm(vault, curated()[0])  # the key is fixed: everything builds
     assert sorted(report.ingested) == sorted([KV, HBM])
+
+
+def test_editing_prompts_rewrites_what_they_shaped_after_a_priced_dry_run(vault):
+    add_sources(vault, KV, HBM)
+    build_llm(vault, curated()[0])
+    pages = topic_pages(vault / "wiki")
+    stamp = Page.parse(pages[0].read_text()).meta["prompts"]
+    assert all(Page.parse(p.read_text()).meta["prompts"] == stamp for p in pages)
+    integrate = vault / "prompts" / "integrate.md"
+    integrate.write_text(integrate.read_text() + "\n- Prefer short paragraphs.\n")
+    dry = ScriptedProvider()  # a dry run calls no model: an empty queue proves it
+    report, _ = build_llm(vault, dry, dry_run=True)
+    plan = report.planned["(prompts/ changed)"]
+    assert plan["rewrite"] == sorted(p.stem for p in pages)
+    assert report.estimates["(prompts/ changed)"][2] > 0 and dry.requests == []
+    provider, curator = curated()
+    report, _ = build_llm(vault, provider)
+    assert report.ingested == [] and curator.calls.count("integrate") == len(pages)
+    assert "Prefer short paragraphs." in provider.requests[0].system[0].text
+    fresh = {Page.parse(p.read_text()).meta["prompts"] for p in pages}
+    assert len(fresh) == 1 and fresh != {stamp}
+    provider, curator = curated()
+    build_llm(vault, provider)
+    assert curator.calls == []  # stamped with the prompts now in force: nothing to redo
+
+
+def test_editing_the_digest_prompt_digests_the_sources_again(vault):
+    add_sources(vault, KV, HBM)
+    build_llm(vault, curated()[0])
+    digest = vault / "prompts" / "digest.md"
+    digest.write_text(digest.read_text() + "\n- Name people by their full names.\n")
+    provider, curator = curated()
+    report, _ = build_llm(vault, provider)
+    assert sorted(report.ingested) == sorted([KV, HBM])
+    assert curator.calls.count("digest") == 2
