@@ -112,8 +112,9 @@ def find_pending(state: State, editor, today: str) -> None:
         r[0]: (bool(r[1]), r[2]) for r in db.execute("SELECT id, confirmed, what FROM verdicts")
     }
     recorded = {r[0] for r in db.execute("SELECT id FROM contradictions")}
+    docs = _Docs(state)
     pairs = [
-        Pair(c.id, kind, Conflict(c.what, *_titles(state, c)), _blocks(state, c))
+        Pair(c.id, kind, Conflict(c.what, *docs.titles(c)), docs.blocks(c))
         for kind, c in found
         if c.id not in judged and c.id not in recorded
     ]
@@ -160,26 +161,34 @@ def _statement_candidates(state: State, pending: set[str]) -> list[Contradiction
     return sorted(out.values(), key=lambda c: c.id)
 
 
-def _titles(state: State, c: Contradiction) -> tuple[str, Claim, str, Claim]:
-    def title(src: str) -> str:
-        row = state.source(src)
+class _Docs:
+    """Source titles and block texts, each source's converted text loaded once per pass."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.rows = state.sources()
+        self._texts: dict[str, dict[str, str]] = {}
+
+    def title(self, src: str) -> str:
+        row = self.rows.get(src)
         return (row["title"] if row else None) or src
 
-    return title(c.a_source), c.a, title(c.b_source), c.b
+    def titles(self, c: Contradiction) -> tuple[str, Claim, str, Claim]:
+        return self.title(c.a_source), c.a, self.title(c.b_source), c.b
 
+    def blocks(self, c: Contradiction) -> tuple[str, str]:
+        return self.text(c.a_source, c.a.anchor), self.text(c.b_source, c.b.anchor)
 
-def _blocks(state: State, c: Contradiction) -> tuple[str, str]:
-    return _block_text(state, c.a_source, c.a.anchor), _block_text(state, c.b_source, c.b.anchor)
-
-
-def _block_text(state: State, source: str, anchor: str) -> str:
-    row = state.source(source)
-    contrib = dict(state.contributions(fold(row["title"]))).get(source) if row else None
-    for section in (contrib or {}).get("doc", {}).get("sections", []):
-        for block in section["blocks"]:
-            if block["anchor"] == anchor:
-                return block["text"]
-    return ""
+    def text(self, source: str, anchor: str) -> str:
+        if source not in self._texts:
+            title = self.title(source)
+            contrib = dict(self.state.contributions(fold(title))).get(source) or {}
+            self._texts[source] = {
+                b["anchor"]: b["text"]
+                for s in contrib.get("doc", {}).get("sections", [])
+                for b in s["blocks"]
+            }
+        return self._texts[source].get(anchor, "")
 
 
 def _apply(state: State, verdicts, by_id: dict[str, Contradiction], today: str) -> None:

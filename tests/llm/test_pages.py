@@ -317,3 +317,36 @@ def test_a_long_revision_sends_the_changed_sections_and_an_outline_of_the_rest()
     assert "HBM is read in 20 ms" in ask and filler not in ask
     assert "## Batching\n\n(kept as it is unless you return it" in ask
     assert filler in text  # kept, though the model never saw it whole
+
+
+def test_a_busy_page_prompt_grows_with_what_changed_not_with_its_sources():
+    """A page citing 41 sources (the real run's busiest made a 36.9k-character prompt):
+    one source changes, the request carries that source, the names of the others and an
+    outline of the sections that do not cite it."""
+    titles = [f"Source {n:02d}" for n in range(41)]
+    anchors = {t: frozenset({"p1", "p2"}) for t in titles}
+    notes = tuple(
+        SourceNote(
+            t,
+            Topic("hbm", "HBM", "concept", (), (Claim(f"{t} says HBM is fast.", "p1", "q", "¶1"),)),
+        )
+        for t in titles
+    )
+    sources = tuple(
+        SourceDigest(t, "note", "", Digest(topics=(n.topic,)), (Block("p1", "HBM is fast. " * 40),))
+        for t, n in zip(titles, notes, strict=True)
+    )
+    previous = "\n\n".join(
+        f"## From {t}\n\n{'HBM is fast, as measured. ' * 34}[[{t}#^p1|¶1]]" for t in titles
+    )
+    changed = Changes(new=((titles[7], notes[7].topic.claims[0]),))
+    b = PageBrief(
+        "HBM", "concept", notes, (), previous, anchors.get, frozenset(titles),
+        sources=sources, cached=titles[7], changes=changed,
+    )  # fmt: skip
+    ed, provider, _ = editor(page((f"From {titles[7]}", f"HBM is fast [[{titles[7]}#^p1|¶1]].")))
+    draft = ed.write_page(b)
+    ask = provider.requests[0].messages[0]["content"]
+    assert len(previous) > 36_000 and len(ask) < 8_000
+    assert f"[[{titles[3]}]]" in ask  # named as unchanged, not re-sent
+    assert all(f"## From {t}" in draft.text for t in titles)  # nothing lost
