@@ -48,6 +48,7 @@ class Config:
     max_output_tokens: int = 8192
     timeout_seconds: float = 120.0
     max_retries: int = 1  # the SDK's own; the provider adds its backoff for 429/529 on top
+    concurrency: int = 0  # model calls in flight at once; 0: the provider's own default
     prices: dict[str, float] = field(
         default_factory=lambda: {
             "input": 3.0,
@@ -99,6 +100,7 @@ _KEYS = {
     ("provider", "max_output_tokens"): "max_output_tokens",
     ("provider", "timeout_seconds"): "timeout_seconds",
     ("provider", "max_retries"): "max_retries",
+    ("provider", "concurrency"): "concurrency",
     ("build", "budget_usd"): "budget_usd",
     ("ask", "budget_tokens"): "ask_budget_tokens",
     ("limits", "max_file_mb"): "max_file_mb",

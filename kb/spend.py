@@ -7,7 +7,9 @@ kb.toml [prices] (USD per million tokens), never from code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from kb.editors.base import Estimate, Meter
 from kb.providers.base import Prices, Usage, cost
@@ -27,29 +29,64 @@ def prices_from(table: dict[str, float]) -> Prices:
     )
 
 
-@dataclass
 class Spend:
-    state: State
-    prices: Prices
-    budget: float = 0.0  # USD; 0 means no budget
-    spent: float = 0.0
+    """What a build spends. `meter(source)` gives a Meter bound to a source; `labelled`
+    binds the current thread's calls to one (a digest running beside others). Calls made
+    in worker threads are queued and written to the ledger by `flush()`, in the thread
+    that owns the state; the totals (`spent`, tokens) count every call at once."""
 
-    def meter(self, source: str) -> Meter:
+    def __init__(self, state: State, prices: Prices, budget: float = 0.0) -> None:
+        self.state, self.prices, self.budget = state, prices, budget  # budget 0: none
+        self.spent = 0.0
+        self.tokens_in = self.tokens_out = self.calls = 0
+        self._lock = threading.Lock()
+        self._queue: list[dict] = []
+        self._owner = threading.get_ident()
+        self._label = threading.local()
+
+    def meter(self, source: str | None = None) -> Meter:
+        """A Meter for `source`; None: the source the calling thread is labelled with."""
+
         def record(usage: Usage, model: str, operation: str) -> None:
-            dollars = cost(usage, self.prices)
-            self.spent += dollars
-            self.state.record_usage(
-                model=model,
-                operation=operation,
-                source=source,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_read_tokens=usage.cache_read_tokens,
-                cache_write_tokens=usage.cache_write_tokens,
-                cost=dollars,
-            )
+            self.record(usage, model, operation, source)
 
         return record
+
+    @contextmanager
+    def labelled(self, source: str) -> Iterator[None]:
+        self._label.source = source
+        try:
+            yield
+        finally:
+            self._label.source = ""
+
+    def record(self, usage: Usage, model: str, operation: str, source: str | None) -> None:
+        dollars = cost(usage, self.prices)
+        row = {
+            "model": model,
+            "operation": operation,
+            "source": source if source is not None else getattr(self._label, "source", ""),
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "cost": dollars,
+        }
+        with self._lock:
+            self.spent += dollars
+            self.calls += 1
+            self.tokens_in += usage.prompt_tokens
+            self.tokens_out += usage.output_tokens
+            self._queue.append(row)
+        if threading.get_ident() == self._owner:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued calls to the ledger (in the thread that owns the state)."""
+        with self._lock:
+            rows, self._queue = self._queue, []
+        for row in rows:
+            self.state.record_usage(**row)
 
     def price(self, estimate: Estimate) -> float:
         usage = Usage(estimate.input_tokens, estimate.output_tokens, estimate.cache_read_tokens)
@@ -57,3 +94,7 @@ class Spend:
 
     def over(self) -> bool:
         return self.budget > 0 and self.spent >= self.budget
+
+    def line(self) -> str:
+        """Tokens and dollars so far, for a progress line."""
+        return f"{self.tokens_in:,} in / {self.tokens_out:,} out tokens, ${self.spent:.4f}"

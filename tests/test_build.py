@@ -408,7 +408,7 @@ def test_a_page_with_broken_frontmatter_is_left_alone_and_named(example_vault):
 
 
 def test_aliases_never_take_kbs_own_names_or_another_pages_title():
-    from kb.build.render import clean_aliases
+    from kb.build.notes import clean_aliases
 
     names = {"KV caches", "log", "Index", "HBM", "x" * 200, "KV cache"}
     assert clean_aliases("KV cache", names, frozenset({"HBM", "KV cache"})) == ["KV caches"]

@@ -145,13 +145,15 @@ class Briefs:
         blocks = _cited_blocks(notes, {sd.title: sd for sd in sources})
         old = json.loads(row["inputs"]) if row["inputs"] else None
         previous = row["generated"]
+        # read now, in the thread that owns the state: the writer may run in another
+        anchors = {n.source_title: self.anchors(n.source_title) for n in notes}
         brief = PageBrief(
             title=row["title"],
             kind=row["type"],
             notes=tuple(notes),
             related=tuple(self.linkable(notes, blocks, row["key"])),
             previous=previous,
-            anchors=self.anchors,
+            anchors=_Lookup(anchors),
             known_titles=self.known(),
             sources=tuple(sources),
             cached=cached,
@@ -180,6 +182,16 @@ class Briefs:
                     if key and key != own and key in self._page_titles:
                         found[key] = self._page_titles[key]
         return sorted(found.values(), key=lambda t: (t.casefold(), t))
+
+
+class _Lookup:
+    """A source's block ids from a table read beforehand: callable from any thread."""
+
+    def __init__(self, table: dict[str, frozenset[str]]) -> None:
+        self.table = table
+
+    def __call__(self, title: str) -> frozenset[str]:
+        return self.table.get(title, frozenset())
 
 
 def _source_digest(title: str, data: dict) -> SourceDigest:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from kb import lock
 from kb.build import evidence, moves, render
 from kb.build.adopt import adopt
-from kb.build.pages import FOLDERS, sanitize
+from kb.build.ingest import converted, ingest_all
 from kb.build.plan import Plan, Planner
 from kb.build.record import Recorder
 from kb.build.scan import Scan, scan
@@ -33,8 +33,8 @@ from kb.progress import NullProgress, Progress
 from kb.spend import BudgetError, Spend, prices_from
 from kb.state import State
 from kb.wiki import vault
-from kb.wiki.atomic import remove_leftovers, write_atomic
-from kb.wiki.names import fold, safe_title
+from kb.wiki.atomic import remove_leftovers
+from kb.wiki.names import fold
 
 
 @dataclass
@@ -102,6 +102,13 @@ class Builder:
     def close(self) -> None:
         self.state.close()
 
+    def note(self) -> None:
+        """The status line under the progress bar: model calls, tokens and dollars."""
+        self.spend.flush()
+        stats = getattr(getattr(self.editor, "provider", None), "stats", None)
+        calls = stats().line() if callable(stats) else f"calls: {self.spend.calls} done"
+        self.progress.note(f"{calls} · {self.spend.line()}")
+
     def taken(self) -> set[str]:
         """Folded titles in use; a copy (see Planner.taken)."""
         return self.titles.taken()
@@ -117,15 +124,14 @@ class Builder:
     def prepare(
         self, rel: str, planner: Editor | None = None
     ) -> tuple[Document, Digest, Plan, dict[str, str]]:
-        """Convert, digest and plan one source; raises ConversionError or EditorError."""
-        doc = convert(self.cfg.raw_dir / rel, self.limits)
-        folder = f"{FOLDERS['source']}/assets/{safe_title(rel.replace('/', ' '))}"
-        assets = {a.name: f"{folder}/{safe_title(a.name)}" for a in doc.assets}
-        doc = sanitize(doc, assets)
+        """Convert, digest and plan one source (a dry run's look: no judgement of which
+        topics are existing pages beyond their names); raises ConversionError or
+        EditorError."""
+        doc, assets = converted(self, rel)
         editor = planner or self.editor
         digest = editor.digest(doc, self.record.previous_digest(rel))
         title = self.titles.source_title(rel, doc, digest)
-        plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, editor, rel)
+        plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, None, rel)
         return doc, digest, plan, assets
 
     def run(
@@ -148,22 +154,9 @@ class Builder:
         for rel in found.deleted:
             self.record.retract(rel)
             self.progress.advance(rel)
-        for rel, sha, size, mtime in found.changed:
-            if self.spend.over():
-                self.report.stopped = (
-                    f"budget ${self.spend.budget:.2f} reached (spent ${self.spend.spent:.2f});"
-                    " the rest is pending: run `kb build` again with a larger --budget"
-                )
-                break
-            self.editor.meter = self.spend.meter(rel)
-            try:
-                self._build_one(rel, sha, size, mtime)
-            except EditorError as exc:  # fatal: a wrong key, model id or endpoint
-                self.report.fatal = f"{exc}; no source was marked failed: fix it and build again"
-                break
-            self.progress.advance(rel)
+        self.editor.meter = self.spend.meter()  # each call metered to its thread's source
+        ingest_all(self, found.changed)
         self.progress.done()
-        self.editor.meter = self.spend.meter("")
         self._judge_pairs()
         self._stale_pages()
         render.finish(self)
@@ -213,33 +206,6 @@ class Builder:
             evidence.find_pending(self.state, self.editor, self.today)
         except EditorError as exc:  # pairs stay pending: judged on the next build
             self.report.warnings.append(f"contradictions not judged: {exc}")
-
-    def _build_one(self, rel: str, sha: str, size: int, mtime: int) -> None:
-        try:
-            doc, digest, plan, assets = self.prepare(rel)
-        except (ConversionError, EditorError) as exc:
-            if getattr(exc, "fatal", False):
-                raise  # the setup is wrong, not this source: the run stops
-            if getattr(exc, "retryable", False):  # a busy model: the next build tries again
-                sha, mtime = "", -1
-            self.record.fail(rel, sha, size, mtime, str(exc))
-            return
-        adopted = self.titles.adopted.get(rel)
-        for asset in doc.assets:
-            write_atomic(self.cfg.wiki_dir / assets[asset.name], asset.data)
-        self.record.ingest(
-            rel,
-            sha,
-            size,
-            mtime,
-            doc,
-            digest,
-            plan,
-            assets,
-            quiet=bool(adopted and adopted[1] == sha),
-            version=getattr(self.editor, "digest_version", "") or None,
-        )
-        self.report.ingested.append(rel)
 
     def _estimate(self, doc: Document) -> tuple[Estimate, float]:
         estimate = self.editor.estimate(doc)

@@ -21,10 +21,21 @@ from dataclasses import dataclass
 
 from kb.build.brief import Briefs
 from kb.build.pages import Callout, log_entry
+from kb.build.parallel import Failed
 from kb.editors.base import EditorError, PageBrief, PageDraft, SourceNote
 from kb.editors.extractive import ExtractiveEditor
 from kb.editors.llm_page import sections_of, text_of
 from kb.wiki.names import fold
+
+
+@dataclass(frozen=True)
+class Job:
+    """A page write for the model: its brief and what the state will record of it."""
+
+    brief: PageBrief
+    inputs: str
+    fingerprint: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,21 @@ class Drafter:
     def draft(
         self, row, notes: list[SourceNote], aliases: list[str], callouts: list[Callout]
     ) -> Drafted:
+        """One page's sections, here and now (see `start`, `call`, `finish`)."""
+        job = self.start(row, notes, aliases, callouts)
+        if isinstance(job, Drafted):
+            return job
+        try:
+            result: PageDraft | Failed = self.call(job)
+        except EditorError as exc:
+            result = Failed(exc)
+        return self.finish(job, result)
+
+    def start(
+        self, row, notes: list[SourceNote], aliases: list[str], callouts: list[Callout]
+    ) -> Drafted | Job:
+        """What a page needs, decided in the thread that owns the state: its sections at
+        once (no model, nothing changed, the budget spent), or a Job for a model call."""
         editor = self.b.editor
         version = editor.version
         if not version:  # no model: the claims laid out, every time (cheap, deterministic)
@@ -81,11 +107,21 @@ class Drafter:
             return Drafted(PageDraft(text), inputs, fp, version, False)
         if self.b.spend.over():
             return Drafted(self._budget_spent(brief), inputs, fp, "", False)
-        try:
-            draft = editor.write_page(brief)
-        except EditorError as exc:
-            return Drafted(self._fallback(brief, exc), inputs, fp, "", True)
-        return Drafted(draft, inputs, fp, version, bool(version))
+        return Job(brief, inputs, fp, version)
+
+    def call(self, job: Job) -> PageDraft:
+        """The model's page: safe in a worker thread (it touches no state)."""
+        return self.b.editor.write_page(job.brief)
+
+    def finish(self, job: Job, result: PageDraft | Failed) -> Drafted:
+        """The model's page, or the cited claims when it could not write one (back in the
+        thread that owns the state)."""
+        if isinstance(result, Failed):
+            if not isinstance(result.error, EditorError):
+                raise result.error  # a bug: never passed off as a rejected page
+            draft = self._fallback(job.brief, result.error)
+            return Drafted(draft, job.inputs, job.fingerprint, "", True)
+        return Drafted(result, job.inputs, job.fingerprint, job.version, True)
 
     def _unchanged(self, row, fp: str, version: str) -> str:
         """The page's last sections, if a model wrote them from these very inputs with

@@ -41,6 +41,7 @@ class Planner:
         self.state, self.files = state, files
         self.adopted: dict[str, tuple[str, str]] = {}  # raw path -> (title, sha), lost .kb/
         self._taken: set[str] | None = None
+        self._index: PlanIndex | None = None
 
     def taken(self) -> set[str]:
         """Folded titles in use (kb's pages, a person's files, the special pages); a copy."""
@@ -83,19 +84,34 @@ class Planner:
             taken.add(fold(base))
         return base if fold(base) not in taken else unique_title(f"{base} (source)", taken)
 
+    def index(self) -> PlanIndex:
+        """The pages as they stand before this build's sources: what the editor's
+        judgement (`hints`) sees, from any thread, whatever order sources finish in."""
+        if self._index is None:
+            pages = {
+                r["key"]: PageInfo(r["key"], r["title"], r["type"], (), r["summary"] or "")
+                for r in self.state.db.execute(
+                    "SELECT key, title, type, summary FROM pages"
+                    " WHERE type IN ('concept', 'entity')"
+                )
+            }
+            self._index = PlanIndex(self.state.alias_map(), pages)
+        return self._index
+
     def plan(
-        self, source_title: str, digest: Digest, taken: set[str], editor: Editor, rel: str = ""
+        self,
+        source_title: str,
+        digest: Digest,
+        taken: set[str],
+        hints: dict[str, str] | None = None,
+        rel: str = "",
     ) -> Plan:
-        """Existing pages by topic key or alias (then by the editor's judgement over a
-        shortlist of the index), else new, unique titles; a new topic too thin for a page
-        of its own stays a mention (`thin`). Writes nothing."""
+        """Existing pages by topic key or alias (as they stand now), then by the editor's
+        judgement (`hints`, made against the pages before this build), else new, unique
+        titles; a new topic too thin for a page of its own stays a mention (`thin`).
+        Writes nothing."""
         aliases = self.state.alias_map()
-        unplaced = tuple(
-            t
-            for t in digest.topics
-            if not any(k in aliases for k in (t.key, *(concept_key(a) for a in t.aliases)))
-        )
-        matched = editor.match(unplaced, self.shortlist(unplaced)) if unplaced else {}
+        matched = hints or {}
         topics, thin = [], []
         for topic in digest.topics:
             keys = [topic.key, *(concept_key(a) for a in topic.aliases)]
@@ -139,20 +155,36 @@ class Planner:
             blocks |= {(src, c["anchor"]) for c in json.loads(payload).get("claims", [])}
         return len(blocks) < MIN_BLOCKS
 
+
+@dataclass(frozen=True)
+class PlanIndex:
+    """Alias keys and concept/entity pages, read once: a shortlist needs no database."""
+
+    aliases: dict[str, str]  # alias key -> page key
+    pages: dict[str, PageInfo]
+
+    def unplaced(self, digest: Digest) -> tuple[Topic, ...]:
+        """Topics no alias places: the ones the editor is asked about."""
+        return tuple(
+            t
+            for t in digest.topics
+            if not any(k in self.aliases for k in (t.key, *(concept_key(a) for a in t.aliases)))
+        )
+
     def shortlist(self, topics: tuple[Topic, ...], limit: int = 30) -> list[PageInfo]:
-        """Existing concept/entity pages sharing a word with these topics' names: what a
+        """Existing concept/entity pages named by any part of these topics' names: what a
         planner sees of the index (never the whole index once it is large)."""
         names = {concept_key(n) for t in topics for n in (t.name, *t.aliases) if len(n) <= 80}
-        words = sorted({g for n in names for g in _phrases(n)})
-        if not words:
-            return []
-        rows = self.state.db.execute(  # alias_key is the primary key: indexed lookups only
-            "SELECT DISTINCT p.key, p.title, p.type, p.summary FROM aliases a"
-            " JOIN pages p ON p.key=a.page_key WHERE p.type IN ('concept', 'entity')"
-            f" AND a.alias_key IN ({','.join('?' * len(words))}) ORDER BY p.key LIMIT ?",
-            (*words, limit),
-        ).fetchall()
-        return [PageInfo(r["key"], r["title"], r["type"], (), r["summary"] or "") for r in rows]
+        keys = {self.aliases[g] for n in names for g in _phrases(n) if g in self.aliases}
+        return [self.pages[k] for k in sorted(keys) if k in self.pages][:limit]
+
+
+def hints(index: PlanIndex, digest: Digest, editor: Editor) -> dict[str, str]:
+    """Topic key -> an existing page the editor judges the same idea (a model call when a
+    new topic shares a name with pages of the shortlist); safe in any thread."""
+    unplaced = index.unplaced(digest)
+    shortlist = index.shortlist(unplaced) if unplaced else []
+    return editor.match(unplaced, shortlist) if shortlist else {}
 
 
 def _phrases(name: str) -> set[str]:

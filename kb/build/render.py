@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -19,22 +18,15 @@ from kb.build import contradictions as contra
 from kb.build import evidence, specials
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
+from kb.build.notes import clean_aliases, doc_from, summary_claim
 from kb.build.pages import Callout, SourceExtras, source_page, topic_page
+from kb.build.parallel import ordered
 from kb.build.record import mark_mentioning_sources
-from kb.document import Block, Document, Section
 from kb.editors.base import SourceNote, digest_from, topic_from
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge, merge_meta
 from kb.wiki.names import concept_key, fold
 from kb.wiki.page import Page
-
-
-def doc_from(d: dict) -> Document:
-    sections = tuple(
-        Section(s["heading"], tuple(Block(**b) for b in s["blocks"]), s["level"])
-        for s in d["sections"]
-    )
-    return Document(d["title"], d["kind"], sections, d["meta"])
 
 
 def _sha(text: str) -> str:
@@ -46,38 +38,7 @@ def _broken_frontmatter(text: str) -> bool:
     return text.startswith("---\n") and not page.meta and page.body.startswith("---")
 
 
-MAX_ALIASES, MAX_ALIAS_CHARS = 30, 80
-
-
-def clean_aliases(title: str, names: set[str], others: frozenset[str]) -> list[str]:
-    """A page's aliases: not its own title, not another page's, not kb's special pages,
-    not run-on junk a model may have offered; a bounded list."""
-    taken = {fold(t) for t in others} | {"index", "log", "contradictions"}
-    keep = {
-        a
-        for a in names
-        if fold(a) != fold(title) and fold(a) not in taken and 0 < len(a) <= MAX_ALIAS_CHARS
-    }
-    return sorted(keep, key=lambda a: (a.casefold(), a))[:MAX_ALIASES]
-
-
-def summary_claim(title: str, aliases: list[str], notes: list[SourceNote]) -> str:
-    """The index line of a concept: a claim that says what it is ("Decode is ..."), else
-    the one that names it earliest; shorter first on a tie."""
-    names = [n.casefold() for n in (title, *aliases)]
-    defining = re.compile(
-        "(?:" + "|".join(re.escape(n) for n in names) + r")\s+(?:is|are|means|refers)\b"
-    )
-    best, rank = "", (3, 0, 0)
-    for note in notes:
-        for claim in note.topic.claims:
-            text = " ".join(claim.text.split()).casefold()  # hard-wrapped source text
-            where = min((text.find(n) for n in names if n in text), default=-1)
-            kind = 0 if defining.search(text) else 1 if where >= 0 else 2
-            key = (kind, where, len(claim.text))
-            if key < rank:
-                best, rank = claim.text, key
-    return best
+WAVE = 64  # pages drafted, written and recorded together
 
 
 class Renderer:
@@ -94,6 +55,7 @@ class Renderer:
         self.conflicts: list = []  # (Conflict, page key) editors reported writing pages
         self.dropped: list[tuple[str, str]] = []  # (page title, why) conflicts kb could not use
         self.drafts: dict[str, Drafted] = {}  # page key -> its sections, written once a build
+        self._prepared: dict[str, tuple] = {}  # page key -> its contributions, notes, aliases
         self._anchors: dict[str, frozenset[str]] = {}
         self._known: frozenset[str] | None = None
         self._aliases: dict[str, str] | None = None
@@ -134,20 +96,64 @@ class Renderer:
         self.specials()
 
     def write_dirty(self) -> list:
-        """Write every dirty page that sources still support; return the others."""
+        """Write every dirty page that sources still support; return the others. Pages go
+        in waves: the model writes a wave's pages side by side, then they are merged and
+        written in order and recorded, so a build stopped halfway keeps finished waves."""
         dirty = self.state.dirty_pages()
         self.b.progress.start(len(dirty), "write")
         gone = []
-        for row in dirty:
-            if row["key"] in self.live:
-                self.write(row)
-            else:
-                gone.append(row)
-            self.b.progress.advance(row["title"])
-        self.flush_writes()
-        self.commit()
+        width = self.b.editor.concurrency
+        wave_size = max(WAVE, 4 * width)
+        for start in range(0, len(dirty), wave_size):
+            wave = dirty[start : start + wave_size]
+            self._draft_all([r for r in wave if r["key"] in self.live], width)
+            for row in wave:
+                if row["key"] in self.live:
+                    self.write(row)
+                else:
+                    gone.append(row)
+                self.b.progress.advance(row["title"])
+            self.flush_writes()
+            self.commit()
         self.b.progress.done()
         return gone
+
+    def _draft_all(self, rows: list, width: int) -> None:
+        """The sections of these pages' topics, the model's calls side by side."""
+        jobs = []
+        for row in rows:
+            if row["type"] == "source" or row["key"] in self.drafts:
+                continue
+            _, notes, aliases = self._inputs(row)
+            callouts = self.callouts.get(row["key"], [])
+            made = self.drafter.start(row, notes, aliases, callouts)
+            if isinstance(made, Drafted):
+                self._keep(row, made)
+            else:
+                jobs.append((row, made))
+        for (row, job), result in ordered(jobs, lambda rj: self.drafter.call(rj[1]), width):
+            self.b.note()
+            self._keep(row, self.drafter.finish(job, result))
+
+    def _keep(self, row, made: Drafted) -> None:
+        self.drafts[row["key"]] = made
+        self.conflicts += [(c, row["key"]) for c in made.draft.conflicts]
+        self.dropped += [(row["title"], why) for why in made.draft.dropped]
+
+    def _inputs(self, row) -> tuple[list, list[SourceNote], list[str]]:
+        """A topic page's contributions, its notes (source by source) and its aliases."""
+        if row["key"] not in self._prepared:
+            contribs = self.state.contributions(row["key"])
+            contribs = contribs + self._mentions(row["key"], {src for src, _ in contribs})
+            notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
+            notes.sort(key=lambda n: (n.source_title.casefold(), n.source_title))
+            aliases = clean_aliases(
+                row["title"],
+                {a for n in notes for a in (n.topic.name, *n.topic.aliases)},
+                self.known_titles(),
+            )
+            self._prepared[row["key"]] = (contribs, notes, aliases)
+        return self._prepared[row["key"]]
 
     def record_conflicts(self) -> bool:
         """Keep the conflicts editors reported (verbatim quotes only), on the pages that
@@ -293,21 +299,13 @@ class Renderer:
         return render, first, 1
 
     def _topic(self, row, contribs):
-        contribs = contribs + self._mentions(row["key"], {src for src, _ in contribs})
-        notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
-        notes.sort(key=lambda n: (n.source_title.casefold(), n.source_title))
-        aliases = clean_aliases(
-            row["title"],
-            {a for n in notes for a in (n.topic.name, *n.topic.aliases)},
-            self.known_titles(),
-        )
+        _, notes, aliases = self._inputs(row)
         related = self._related(row["key"], notes)
         made = self.drafts.get(row["key"])
-        if made is None:
+        if made is None:  # not drafted with its wave (written on its own)
             callouts = self.callouts.get(row["key"], [])
-            made = self.drafts[row["key"]] = self.drafter.draft(row, notes, aliases, callouts)
-            self.conflicts += [(c, row["key"]) for c in made.draft.conflicts]
-            self.dropped += [(row["title"], why) for why in made.draft.dropped]
+            self._keep(row, self.drafter.draft(row, notes, aliases, callouts))
+            made = self.drafts[row["key"]]
         sections = made.draft.text
         sources = [f"[[{n.source_title}]]" for n in notes]
         stamp = {"prompts": made.prompts} if made.prompts else {}

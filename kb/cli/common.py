@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kb.config import CONFIG_NAME, Config, ConfigError, find_root, load
 from kb.editors import EDITORS
 from kb.providers import ProviderError, make_provider
+from kb.providers.pool import Pool
 
 out = Console(soft_wrap=True)  # never split a path across lines: the terminal wraps
 err = Console(stderr=True, soft_wrap=True)
@@ -36,10 +37,11 @@ EditorOption = Annotated[str | None, typer.Option(help="extractive | llm | auto"
 
 
 class RichProgress:
-    """A progress bar per stage on stderr."""
+    """A progress bar per stage on stderr, with the model calls' status line under it."""
 
     def __init__(self) -> None:
         self.bar: Progress | None = None
+        self.status = ""
 
     def start(self, total: int, stage: str) -> None:
         self.bar = Progress(
@@ -48,15 +50,21 @@ class RichProgress:
             MofNCompleteColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}", style="dim"),
             console=err,
             transient=True,
         )
         self.bar.start()
-        self.task = self.bar.add_task("", total=total)
+        self.task = self.bar.add_task("", total=total, status=self.status)
 
     def advance(self, label: str = "") -> None:
         if self.bar:
             self.bar.update(self.task, advance=1, description=label[-50:])
+
+    def note(self, text: str) -> None:
+        self.status = text
+        if self.bar:
+            self.bar.update(self.task, status=text)
 
     def done(self) -> None:
         if self.bar:
@@ -129,4 +137,5 @@ def make_editor(cfg: Config, offline: bool = False):
         provider = make_provider(cfg.provider, **settings)
     except ProviderError as exc:
         fail(str(exc))
-    return EDITORS[name](provider, cfg)
+    limit = cfg.concurrency or getattr(provider, "default_concurrency", 1)
+    return EDITORS[name](Pool(provider, limit), cfg)

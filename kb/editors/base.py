@@ -272,6 +272,7 @@ class Editor(Protocol):
     version: str
     digest_version: str  # the same for the digest prompts: a source digested under another
     judges: frozenset[str]  # kinds of Pair this editor can confirm ("number", "statement")
+    concurrency: int  # calls the build may have in flight at once (1: one at a time)
 
     def digest(self, doc: Document, previous: Digest | None = None) -> Digest:
         """Claims, topics, summary and numbers of one source (one or more model calls).

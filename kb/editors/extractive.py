@@ -46,6 +46,7 @@ class ExtractiveEditor:
     version = ""  # no prompts: pages are re-rendered whenever they are dirty
     digest_version = ""
     judges = frozenset({"number"})  # statements need a reader; numbers speak for themselves
+    concurrency = 1  # no calls to wait for: one thing at a time is fastest
 
     def __init__(self, topics: int = 12, claims: int = 3, summary: int = 3, key_points: int = 6):
         self.topics, self.claims, self.summary, self.key_points = (

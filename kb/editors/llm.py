@@ -111,6 +111,11 @@ class LLMEditor:
     def __repr__(self) -> str:
         return f"LLMEditor({self.provider!r})"
 
+    @property
+    def concurrency(self) -> int:
+        """Calls the build may have in flight: the pool's limit (kb.providers.pool), else 1."""
+        return getattr(self.provider, "limit", 1)
+
     # -- model calls ---------------------------------------------------------------------
 
     def _call(self, request: Request) -> Reply:

@@ -104,6 +104,7 @@ class AnthropicProvider:
     """`Provider` for the Anthropic Messages API. All settings are explicit arguments."""
 
     name = "anthropic"
+    default_concurrency = 8  # a hosted API takes several calls at once
 
     def __init__(
         self,
@@ -135,7 +136,8 @@ class AnthropicProvider:
         self.context_window = context_window
         self.max_output_tokens = max_output_tokens
         self.stream_above = stream_above  # long outputs stream, as the API asks of them
-        self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep)
+        self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep, notify=self._throttled)
+        self.events: Callable[[str, dict], None] | None = None  # set by kb.providers.pool
         self._secret = api_key
         fields = {"model": model, "base_url": self.base_url, "timeout": timeout}
         self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
@@ -155,6 +157,10 @@ class AnthropicProvider:
         return complete_request(
             request, send, self._to_error, self.retry, budget, self.max_output_tokens
         )
+
+    def _throttled(self, error: ProviderError) -> None:
+        if self.events is not None:
+            self.events("throttled", {"kind": error.kind, "retry_after": error.retry_after})
 
     def count_tokens(self, request: Request) -> int:
         """Exact prompt tokens of `request`, counted by the API (costs no tokens)."""
@@ -182,9 +188,13 @@ class AnthropicProvider:
     def _send(self, request: Request, messages: list[dict], budget: int) -> Any:
         params = self._params(request, messages, budget)
         if request.streaming or budget > self.stream_above:
-            message = _stream(self._client, params, request.on_text)
+            message, headers = _stream(self._client, params, request.on_text)
         else:
-            message = self._client.messages.create(**params)
+            raw = self._client.messages.with_raw_response.create(**params)
+            message, headers = raw.parse(), raw.headers
+        if self.events is not None:  # rate limits left, for kb.providers.pool
+            limits = {k: v for k, v in headers.items() if k.startswith("anthropic-ratelimit-")}
+            self.events("headers", limits)
         # The SDK builds a Message from whatever JSON arrives, so check it is a whole one.
         # A stream cut short has no stop_reason: it must not pass for a complete reply.
         if (
@@ -244,11 +254,12 @@ def _classify(exc: Exception) -> tuple[str | None, str, float | None]:
 
 
 def _stream(client: anthropic.Anthropic, params: dict, on_text: Callable[[str], None] | None):
+    """The final message of a streamed call, and the response's headers."""
     with client.messages.stream(**params) as stream:
         for text in stream.text_stream:
             if on_text is not None:
                 on_text(text)
-        return stream.get_final_message()
+        return stream.get_final_message(), stream.response.headers
 
 
 def _system_blocks(parts: list[Part]) -> list[dict[str, Any]]:

@@ -227,6 +227,9 @@ class RetryPolicy:
         {"rate_limit", "overloaded", "server", "invalid_response"}
     )
     sleep: Callable[[float], None] = time.sleep
+    # Told of every failure of a retryable kind, retried or not (kb.providers.pool lowers
+    # the calls it lets through on a rate limit).
+    notify: Callable[[ProviderError], None] | None = None
 
 
 def call_with_retries(
@@ -246,6 +249,8 @@ def call_with_retries(
             error = exc if isinstance(exc, ProviderError) else to_error(exc)
             if error is None:
                 raise
+        if policy.notify is not None and error.kind in policy.retry_kinds:
+            policy.notify(error)
         if attempt == policy.attempts or error.kind not in policy.retry_kinds:
             raise error
         delay = error.retry_after

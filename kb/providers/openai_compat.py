@@ -103,6 +103,7 @@ class OpenAICompatProvider:
     """`Provider` for any OpenAI-compatible chat-completions endpoint."""
 
     name = "openai"
+    default_concurrency = 1  # a local server usually runs one request at a time
 
     def __init__(
         self,
@@ -138,7 +139,8 @@ class OpenAICompatProvider:
         self.max_output_tokens = max_output_tokens
         self.response_format = response_format
         self.strict = strict
-        self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep)
+        self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep, notify=self._throttled)
+        self.events: Callable[[str, dict], None] | None = None  # set by kb.providers.pool
         self._secret = api_key
         fields = {"model": model, "base_url": base_url, "timeout": timeout}
         self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
@@ -152,6 +154,10 @@ class OpenAICompatProvider:
 
     def __repr__(self) -> str:
         return f"OpenAICompatProvider(model={self.model!r}, base_url={self.base_url!r})"
+
+    def _throttled(self, error: ProviderError) -> None:
+        if self.events is not None:
+            self.events("throttled", {"kind": error.kind, "retry_after": error.retry_after})
 
     def count_tokens(self, request: Request) -> int:
         """An estimate: the chat-completions API has no token-counting endpoint."""
