@@ -49,6 +49,7 @@ class Config:
     timeout_seconds: float = 120.0
     max_retries: int = 1  # the SDK's own; the provider adds its backoff for 429/529 on top
     concurrency: int = 0  # model calls in flight at once; 0: the provider's own default
+    batch_poll_seconds: float = 30.0  # kb build --batch: how often to ask if a batch ended
     prices: dict[str, float] = field(
         default_factory=lambda: {
             "input": 3.0,
@@ -101,6 +102,7 @@ _KEYS = {
     ("provider", "timeout_seconds"): "timeout_seconds",
     ("provider", "max_retries"): "max_retries",
     ("provider", "concurrency"): "concurrency",
+    ("provider", "batch_poll_seconds"): "batch_poll_seconds",
     ("build", "budget_usd"): "budget_usd",
     ("ask", "budget_tokens"): "ask_budget_tokens",
     ("limits", "max_file_mb"): "max_file_mb",

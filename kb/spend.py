@@ -89,7 +89,12 @@ class Spend:
             self.state.record_usage(**row)
 
     def price(self, estimate: Estimate) -> float:
-        usage = Usage(estimate.input_tokens, estimate.output_tokens, estimate.cache_read_tokens)
+        usage = Usage(
+            estimate.input_tokens,
+            estimate.output_tokens,
+            estimate.cache_read_tokens,
+            batch=estimate.batch,
+        )
         return cost(usage, self.prices)
 
     def over(self) -> bool:

@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS contradictions (
 CREATE TABLE IF NOT EXISTS verdicts (
     id TEXT PRIMARY KEY, a_source TEXT, b_source TEXT, confirmed INTEGER, reason TEXT,
     what TEXT);
+-- Message Batches a build submitted and has not consumed yet (kb build --batch)
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY, custom_ids TEXT NOT NULL, created REAL, done INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started REAL, finished REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS pending_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);

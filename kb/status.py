@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.build.batches import pending_batches
 from kb.build.scan import raw_files
 from kb.config import Config
 from kb.state import State
@@ -17,6 +18,7 @@ class Status:
     last_run: dict | None
     spend: list  # model calls and their cost, by day and operation
     without_model: list  # questions (and deep lints) done without a model, by day
+    batches: list  # (batch id, requests, created) submitted by kb build --batch, not consumed
 
 
 def status(cfg: Config) -> Status:
@@ -41,7 +43,13 @@ def status(cfg: Config) -> Status:
             if r["status"] == "failed"
         ]
         return Status(
-            state.counts(), pending, failed, state.last_run(), state.spend(), state.without_model()
+            state.counts(),
+            pending,
+            failed,
+            state.last_run(),
+            state.spend(),
+            state.without_model(),
+            pending_batches(state.db),
         )
     finally:
         state.close()

@@ -55,6 +55,14 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Recompile every source (e.g. after upgrading kb).")
     ] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Send the model's calls as Message Batches: half the price, done within hours;"
+            " a rerun resumes the batches it submitted.",
+        ),
+    ] = False,
 ):
     """Compile raw/ into wiki/: new and changed sources are ingested, deleted ones retracted."""
     cfg = config(root, editor=editor)
@@ -64,7 +72,7 @@ def build(
     try:
         report = build_op.build(
             cfg,
-            make_editor(cfg, offline=dry_run),
+            make_editor(cfg, offline=dry_run, batch=batch),
             progress,
             dry_run=dry_run,
             budget=budget,

@@ -17,9 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kb.build.batches import BatchLedger
 from kb.config import CONFIG_NAME, Config, ConfigError, find_root, load
 from kb.editors import EDITORS
-from kb.providers import ProviderError, make_provider
+from kb.providers import BATCH_PROVIDERS, ProviderError, make_provider, provider_class
 from kb.providers.pool import Pool
 
 out = Console(soft_wrap=True)  # never split a path across lines: the terminal wraps
@@ -117,9 +118,9 @@ def editor_name(cfg: Config) -> str:
     return "extractive"
 
 
-def make_editor(cfg: Config, offline: bool = False):
+def make_editor(cfg: Config, offline: bool = False, batch: bool = False):
     """The configured editor. `offline`: it will only estimate (a dry run), so a missing
-    key is no reason to refuse."""
+    key is no reason to refuse. `batch`: the model's calls go out as Message Batches."""
     name = editor_name(cfg)
     if name not in EDITORS:
         names = ", ".join([*EDITORS, "auto"])
@@ -137,5 +138,18 @@ def make_editor(cfg: Config, offline: bool = False):
         provider = make_provider(cfg.provider, **settings)
     except ProviderError as exc:
         fail(str(exc))
+    if batch:
+        return EDITORS[name](batched(cfg, provider), cfg)
     limit = cfg.concurrency or getattr(provider, "default_concurrency", 1)
     return EDITORS[name](Pool(provider, limit), cfg)
+
+
+def batched(cfg: Config, provider):
+    """The provider's calls as Message Batches, remembered in the vault's state."""
+    if cfg.provider not in BATCH_PROVIDERS:
+        fail(
+            f"the {cfg.provider} provider has no batch API; build without --batch, or use "
+            '[provider] name = "anthropic" for batch backfills at half the price'
+        )
+    ledger = BatchLedger(cfg.state_dir / "state.db")
+    return provider_class(cfg.provider, batch=True)(provider, ledger, poll=cfg.batch_poll_seconds)

@@ -39,6 +39,13 @@ def status(root: RootOption = None):
         )
     else:
         out.print("no build yet: run `kb build`")
+    for batch_id, n, created in st.batches:
+        age = (time.time() - created) / 3600
+        out.print(
+            f"  batch {batch_id}: {n} request(s) pending, submitted {age:.1f} h ago"
+            " (`kb build --batch` collects them)",
+            highlight=False,
+        )
     for row in st.spend:
         out.print(
             f"  spend {row['day']} {row['operation']}: {row['calls']} calls, "

@@ -245,6 +245,7 @@ class Estimate:
     input_tokens: int = 0  # read at the full price (cache writes included)
     output_tokens: int = 0
     cache_read_tokens: int = 0  # read again from a prompt cache, at its price
+    batch: bool = False  # sent as a batch: priced at the batch rate
 
 
 # Called by an editor after every model call: (usage, model id, operation). The build

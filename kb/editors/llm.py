@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -258,26 +259,30 @@ class LLMEditor:
     # -- confirm -------------------------------------------------------------------------
 
     def confirm(self, pairs: list[Pair]) -> list[Verdict]:
-        """One call per PAIRS_PER_CALL candidates; a pair the model does not judge is not
-        confirmed. Pairs the model adds come back as verdicts carrying their conflict."""
-        out: list[Verdict] = []
-        for start in range(0, len(pairs), PAIRS_PER_CALL):
-            batch = pairs[start : start + PAIRS_PER_CALL]
-            ids = [f"D{n}" for n in range(1, len(batch) + 1)]
-            request = Request(
-                system=[pr.prefix(self.prompts, "confirm.md")],
-                messages=[{"role": "user", "content": pr.confirm_ask(batch)}],
-                schema=confirm_schema(ids),
-                max_tokens=min(2048, self.max_output),
-                operation="confirm",
-                tags={"pairs": ",".join(p.id for p in batch)},
-            )
-            try:
-                data = self._call(request).data
-            except ProviderError as exc:
-                raise editor_error(exc, "confirming contradictions: ") from exc
-            out += verdicts_of(data, batch, ids)
-        return out
+        """One call per PAIRS_PER_CALL candidates, side by side (as many as the provider
+        takes); a pair the model does not judge is not confirmed. Pairs the model adds
+        come back as verdicts carrying their conflict."""
+        batches = [pairs[i : i + PAIRS_PER_CALL] for i in range(0, len(pairs), PAIRS_PER_CALL)]
+        if self.concurrency <= 1 or len(batches) <= 1:
+            return [v for batch in batches for v in self._confirm(batch)]
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return [v for found in pool.map(self._confirm, batches) for v in found]
+
+    def _confirm(self, batch: list[Pair]) -> list[Verdict]:
+        ids = [f"D{n}" for n in range(1, len(batch) + 1)]
+        request = Request(
+            system=[pr.prefix(self.prompts, "confirm.md")],
+            messages=[{"role": "user", "content": pr.confirm_ask(batch)}],
+            schema=confirm_schema(ids),
+            max_tokens=min(2048, self.max_output),
+            operation="confirm",
+            tags={"pairs": ",".join(p.id for p in batch)},
+        )
+        try:
+            data = self._call(request).data
+        except ProviderError as exc:
+            raise editor_error(exc, "confirming contradictions: ") from exc
+        return verdicts_of(data, batch, ids)
 
     # -- integrate -----------------------------------------------------------------------
 
@@ -353,13 +358,15 @@ class LLMEditor:
         page = estimate_tokens(json.dumps(PAGE)) + 700
         tokens_in += shared + pages * page
         tokens_out += pages * 550
-        return Estimate(tokens_in, tokens_out, shared * (pages - 1))
+        batch = getattr(self.provider, "batch", False)  # a batch API: half the price
+        return Estimate(tokens_in, tokens_out, shared * (pages - 1), batch)
 
     def estimate_pages(self, n: int) -> Estimate:
         """Tokens `n` page rewrites take: the page prompt, a source's digest and blocks,
         the page's own part and its previous version."""
         page_in = self._prefix_tokens("integrate.md") + estimate_tokens(json.dumps(PAGE))
-        return Estimate(n * (page_in + 2_500), n * 550)
+        batch = getattr(self.provider, "batch", False)  # a batch API: half the price
+        return Estimate(n * (page_in + 2_500), n * 550, 0, batch)
 
     def _prefix_tokens(self, task: str) -> int:
         return estimate_tokens(pr.prefix(self.prompts, task).text)

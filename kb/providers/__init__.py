@@ -32,8 +32,13 @@ PROVIDERS: dict[str, str] = {
     "openai": "kb.providers.openai_compat:OpenAICompatProvider",
     "scripted": "kb.providers.scripted:ScriptedProvider",
 }
+# Providers with a batch API, and the wrapper that sends their calls as batches.
+BATCH_PROVIDERS: dict[str, str] = {
+    "anthropic": "kb.providers.anthropic_batch:AnthropicBatches",
+}
 
 __all__ = [
+    "BATCH_PROVIDERS",
     "PROVIDERS",
     "Part",
     "Prices",
@@ -52,14 +57,16 @@ __all__ = [
 ]
 
 
-def provider_class(name: str) -> type:
-    """The class registered under `name`, imported on first use."""
-    if name not in PROVIDERS:
+def provider_class(name: str, batch: bool = False) -> type:
+    """The class registered under `name` (its batch wrapper with `batch`), imported on
+    first use."""
+    registry = BATCH_PROVIDERS if batch else PROVIDERS
+    if name not in registry:
         raise ProviderError(
-            f"unknown provider {name!r} in kb.toml; choose one of {', '.join(PROVIDERS)}",
+            f"unknown provider {name!r} in kb.toml; choose one of {', '.join(registry)}",
             kind="config",
         )
-    module_name, class_name = PROVIDERS[name].split(":")
+    module_name, class_name = registry[name].split(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 

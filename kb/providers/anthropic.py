@@ -174,16 +174,7 @@ class AnthropicProvider:
     # ---- request building ------------------------------------------------------------------
 
     def _attempt(self, request: Request, messages: list[dict], budget: int) -> Attempt:
-        message = self._send(request, messages, budget)
-        text, calls = _content(message)
-        stop = message.stop_reason or ""
-        failure = None
-        if stop in _STOP_ERRORS:
-            kind, template = _STOP_ERRORS[stop]
-            failure = (kind, template.format(operation=request.operation))
-        return Attempt(
-            text, calls, _usage(message), message.model, stop, stop == "max_tokens", failure
-        )
+        return attempt_of(self._send(request, messages, budget), request.operation)
 
     def _send(self, request: Request, messages: list[dict], budget: int) -> Any:
         params = self._params(request, messages, budget)
@@ -231,6 +222,17 @@ class AnthropicProvider:
             ]
             params["tool_choice"] = {"type": "auto"}
         return params
+
+
+def attempt_of(message: Any, operation: str) -> Attempt:
+    """A Messages API message (as the SDK builds it) as one Attempt of a reply."""
+    text, calls = _content(message)
+    stop = message.stop_reason or ""
+    failure = None
+    if stop in _STOP_ERRORS:
+        kind, template = _STOP_ERRORS[stop]
+        failure = (kind, template.format(operation=operation))
+    return Attempt(text, calls, _usage(message), message.model, stop, stop == "max_tokens", failure)
 
 
 def _classify(exc: Exception) -> tuple[str | None, str, float | None]:

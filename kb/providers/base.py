@@ -30,6 +30,7 @@ class Usage:
     output_tokens: int
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    batch: bool = False  # made through a batch API: billed at its (lower) rate
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -37,6 +38,7 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
+            self.batch and other.batch,
         )
 
     @property
@@ -53,16 +55,18 @@ class Prices:
     output_per_mtok: float
     cache_read_per_mtok: float = 0.0
     cache_write_per_mtok: float = 0.0
+    batch_factor: float = 0.5  # what a batch call costs, as a share of the same call live
 
 
 def cost(usage: Usage, prices: Prices) -> float:
     """The price in USD of `usage` at `prices`."""
-    return (
+    dollars = (
         usage.input_tokens * prices.input_per_mtok
         + usage.output_tokens * prices.output_per_mtok
         + usage.cache_read_tokens * prices.cache_read_per_mtok
         + usage.cache_write_tokens * prices.cache_write_per_mtok
     ) / 1_000_000
+    return dollars * prices.batch_factor if usage.batch else dollars
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """A faithful local fake of the Anthropic Messages API, for driving the real `anthropic` SDK.
 
-Serves POST /v1/messages (JSON, or SSE when the body asks for `stream`) and
-/v1/messages/count_tokens on 127.0.0.1. It checks what the real API checks and kb relies on:
+Serves POST /v1/messages (JSON, or SSE when the body asks for `stream`),
+/v1/messages/count_tokens and the Message Batches endpoints (tests/fakes/anthropic_batches.py)
+on 127.0.0.1. It checks what the real API checks and kb relies on:
 the API key (bearer or x-api-key) and anthropic-version headers, unknown top-level fields,
 empty text blocks, at most 4 cache_control breakpoints, no assistant prefill (the newest models
 reject it), no forced tool choice, and strict (additionalProperties: false) JSON-schema output
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes.anthropic_batches import Batches
 from tests.fakes.anthropic_wire import (
     COUNT_FIELDS,
     KNOWN_FIELDS,
@@ -38,6 +40,15 @@ from tests.fakes.anthropic_wire import (
     tokens,
 )
 from tests.fakes.http_fake import FakeServer, Recorded, Response, json_response
+
+FIRST_TOKEN = 0.25  # share of `latency` before a stream's first text arrives
+
+
+def _paced(events: list[bytes], rest: float):
+    """message_start, the first block and its first text at once; the rest after `rest`."""
+    yield from events[:3]
+    time.sleep(rest)
+    yield from events[3:]
 
 
 @dataclass
@@ -85,7 +96,9 @@ class FakeAnthropic(FakeServer):
         self.min_cache_tokens = min_cache_tokens  # the real API's minimum cacheable prefix
         self.cached: set[str] = set()
         self.fallback: Callable[[dict], Any] | None = None  # answers when the queue is empty
+        self.latency = 0.0  # seconds each message takes to come back (benchmarks)
         self._ids = 0
+        self.batches = Batches(self._batch_answer, lambda: self.url)
 
     # ---- scripting -------------------------------------------------------------------------
 
@@ -122,6 +135,8 @@ class FakeAnthropic(FakeServer):
             return _error(401, "authentication_error", "invalid x-api-key")
         if not request.headers.get("anthropic-version"):
             return _error(400, "invalid_request_error", "anthropic-version header is required")
+        if self.batches.handles(request.path):
+            return self.batches.route(request, _error)
         if request.method != "POST" or request.path not in (
             "/v1/messages",
             "/v1/messages/count_tokens",
@@ -134,7 +149,16 @@ class FakeAnthropic(FakeServer):
             return _error(400, "invalid_request_error", problem)
         if counting:
             return json_response(200, {"input_tokens": prompt_tokens(body)})
+        if self.latency:  # a model thinking (the server answers others meanwhile); a stream
+            time.sleep(self.latency * (FIRST_TOKEN if body.get("stream") else 1.0))
         return self._reply(body)
+
+    def _batch_answer(self, params: dict) -> Response:
+        """One request of a batch, answered as /v1/messages would (never streamed)."""
+        problem = check_body(params, KNOWN_FIELDS, False)
+        if problem or params.get("stream"):
+            return _error(400, "invalid_request_error", problem or "stream is not allowed")
+        return self._reply(params)
 
     def _reply(self, body: dict) -> Response:
         item = self.next_item()
@@ -156,7 +180,10 @@ class FakeAnthropic(FakeServer):
             return Response(200, _SSE_HEADERS, chunks=self._stream_error(body, item))
         message = self.build_message(body, item)
         if body.get("stream"):
-            return Response(200, _SSE_HEADERS, chunks=sse_events(message))
+            events = sse_events(message)
+            if self.latency:  # the first text now, the rest when the model is done
+                events = _paced(events, self.latency * (1 - FIRST_TOKEN))
+            return Response(200, _SSE_HEADERS, chunks=events)
         return json_response(200, message, {"request-id": f"req_fake_{self._ids}"})
 
     def build_message(self, body: dict, item: Message) -> dict[str, Any]:
