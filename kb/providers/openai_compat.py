@@ -19,6 +19,7 @@ reported once in `notices`, which the build prints as warnings.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -129,6 +130,7 @@ class OpenAICompatProvider:
         self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep)
         self.notices: list[str] = []  # fallbacks taken this session, each said once
         self._noticed: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()  # calls may run at once; a fallback is taken once
         self._secret = api_key
         fields = {"model": model, "base_url": base_url, "timeout": timeout}
         self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
@@ -181,26 +183,29 @@ class OpenAICompatProvider:
         is sent again, each fallback at most once; any other error propagates."""
         context_tried = False
         while True:
+            sent = self.response_format
             try:
                 return self._send(request, messages, budget), budget
             except openai.APIStatusError as exc:
                 found = quirks.rejection(exc.status_code, exc.body, exc.message)
                 if found is None:
                     raise
-                if found.what == "format" and self._fall_back_format(request, found):
+                if found.what == "format" and self._fall_back_format(request, found, sent):
                     continue
                 if found.what != "context" or context_tried:
                     raise
                 budget, context_tried = self._within_context(request, budget, found), True
 
-    def _fall_back_format(self, request: Request, found: quirks.Rejection) -> bool:
-        """Ask for JSON the next way down (kept for the session); False when there is none."""
-        old = self.response_format
-        if request.schema is None or old not in quirks.FORMAT_FALLBACK:
+    def _fall_back_format(self, request: Request, found: quirks.Rejection, sent: str) -> bool:
+        """Ask for JSON the next way down from `sent`, the way the server refused (kept for
+        the session; another call may have moved down already); False when there is none."""
+        if request.schema is None or sent not in quirks.FORMAT_FALLBACK:
             return False
-        self.response_format = quirks.FORMAT_FALLBACK[old]
-        new = quirks.FORMAT_NAMES[self.response_format]
-        self._notice("format", old, old=old, new=new, detail=found.detail)
+        with self._lock:
+            if self.response_format == sent:
+                self.response_format = quirks.FORMAT_FALLBACK[sent]
+                new = quirks.FORMAT_NAMES[self.response_format]
+                self._notice("format", sent, old=sent, new=new, detail=found.detail)
         return True
 
     def _within_context(self, request: Request, budget: int, found: quirks.Rejection) -> int:
@@ -209,9 +214,11 @@ class OpenAICompatProvider:
         prompt alone does not fit: the caller splits it."""
         prompt = found.prompt or estimate_request_tokens(request)
         window = found.window
-        if window is not None and window < self.context_window:
-            configured, self.context_window = self.context_window, window
-            self._notice("window", "", window=window, configured=configured, detail=found.detail)
+        with self._lock:
+            if window is not None and window < self.context_window:
+                configured, self.context_window = self.context_window, window
+                fields = {"window": window, "configured": configured, "detail": found.detail}
+                self._notice("window", "", **fields)
         room = budget // 2 if window is None else window - prompt
         if room < min(quirks.MIN_REPLY, request.max_tokens):
             message = quirks.TOO_BIG.format(
@@ -222,12 +229,14 @@ class OpenAICompatProvider:
             )
             raise ProviderError(message, kind="context")
         if window is None:  # the server does not say its size: ask for half, from now on
-            self.max_output_tokens = min(self.max_output_tokens, room)
-            self._notice("output", "", budget=budget, smaller=room, detail=found.detail)
+            with self._lock:
+                self.max_output_tokens = min(self.max_output_tokens, room)
+                self._notice("output", "", budget=budget, smaller=room, detail=found.detail)
         return min(budget, room)
 
     def _notice(self, what: str, which: str, **fields: Any) -> None:
-        """Say once per session that a fallback was taken (`which`: of several of a kind)."""
+        """Say once per session that a fallback was taken (`which`: of several of a kind).
+        Called holding the lock."""
         if (what, which) not in self._noticed:
             self._noticed.add((what, which))
             text = quirks.NOTICES[what].format(base_url=self.base_url, **fields)

@@ -9,6 +9,7 @@ session and reported once.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -16,7 +17,7 @@ from kb.providers.base import ProviderError
 from kb.providers.openai_compat import OpenAICompatProvider
 from kb.providers.openai_quirks import rejection
 from tests.fakes.openai_quirks import Quirks
-from tests.fakes.openai_server import FakeOpenAI, Raw
+from tests.fakes.openai_server import Completion, FakeOpenAI, Raw
 from tests.providers.test_openai_compat import GOOD, request
 
 
@@ -141,3 +142,14 @@ def test_errors_that_are_not_refusals_of_what_kb_sent_get_no_fallback():
     assert rejection(400, {"message": "messages must be a non-empty array"}, "") is None
     assert rejection(401, {"message": "response_format"}, "") is None
     assert rejection(404, {"error": "model 'llama9' not found"}, "") is None
+
+
+def test_calls_at_once_take_a_fallback_once(sleeps):
+    with FakeOpenAI(quirks=Quirks("vllm", schema=False)) as fake:
+        fake.fallback = lambda body: Completion(json.dumps(GOOD))
+        p = provider(fake, sleeps)
+        with ThreadPoolExecutor(8) as pool:
+            replies = list(pool.map(lambda _: p.complete(request()), range(8)))
+    assert all(r.data == GOOD for r in replies)
+    assert p.response_format == "json_object" and len(p.notices) == 1  # not on to "none"
+    assert None not in formats(fake)
