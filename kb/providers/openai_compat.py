@@ -19,6 +19,7 @@ reported once in `notices`, which the build prints as warnings.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -131,6 +132,7 @@ class OpenAICompatProvider:
         self.notices: list[str] = []  # fallbacks taken this session, each said once
         self._noticed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()  # calls may run at once; a fallback is taken once
+        self._count_ratio = 1.0  # the server's prompt tokens per kb-estimated one, once it says
         self._secret = api_key
         fields = {"model": model, "base_url": base_url, "timeout": timeout}
         self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
@@ -212,9 +214,12 @@ class OpenAICompatProvider:
         """The max_tokens that fits the server's context, learning the context when the
         server says it (kept for the session); ProviderError(kind="context") when the
         prompt alone does not fit: the caller splits it."""
-        prompt = found.prompt or estimate_request_tokens(request)
+        estimate = estimate_request_tokens(request)
+        prompt = found.prompt or estimate
         window = found.window
         with self._lock:
+            # the server counts more than kb's estimate: budget with its count from now on
+            self._count_ratio = max(self._count_ratio, prompt / max(estimate, 1))
             if window is not None and window < self.context_window:
                 configured, self.context_window = self.context_window, window
                 fields = {"window": window, "configured": configured, "detail": found.detail}
@@ -244,7 +249,8 @@ class OpenAICompatProvider:
 
     def _budget(self, request: Request) -> tuple[int, int]:
         """(first max_tokens, largest allowed) so that prompt + output fit the context window."""
-        room = self.context_window - estimate_request_tokens(request)
+        prompt = math.ceil(estimate_request_tokens(request) * self._count_ratio)
+        room = self.context_window - prompt
         cap = min(self.max_output_tokens, room)
         if cap < min(MIN_OUTPUT_TOKENS, request.max_tokens):
             raise ProviderError(

@@ -103,6 +103,20 @@ def test_vllm_asks_again_with_the_room_its_context_leaves_and_keeps_the_window(s
     assert "600-token context, not the 8192" in notice and "context_window = 600" in notice
 
 
+def test_a_server_that_counts_more_than_kbs_estimate_is_budgeted_with_its_count(sleeps):
+    plain = request(schema=None, max_tokens=1000)  # the wire adds roles and quotes to count
+    with FakeOpenAI(quirks=Quirks("vllm", n_ctx=300)) as fake:
+        for _ in range(3):
+            fake.add_text("Done.")
+        p = provider(fake, sleeps)
+        p.complete(plain)
+        p.complete(plain)
+        p.complete(plain)
+    budgets = [r.body["max_tokens"] for r in fake.completion_requests]
+    assert len(budgets) == 4 and budgets[0] == 1000  # refused once, then sized right
+    assert budgets[1] == budgets[2] == budgets[3] < 300
+
+
 def test_llama_cpp_refusing_the_prompt_itself_says_split_and_keeps_the_window(sleeps):
     with FakeOpenAI(quirks=Quirks("llama.cpp", n_ctx=20)) as fake:
         p = provider(fake, sleeps)
