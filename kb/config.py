@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from kb.providers import models
+
 CONFIG_NAME = "kb.toml"
 
 
@@ -42,7 +44,7 @@ class Config:
     summary_sentences: int = 3
     key_points: int = 6
     provider: str = "anthropic"
-    model: str = "claude-sonnet-4-5"
+    model: str = models.DEFAULT_MODEL
     base_url: str = ""
     context_window: int = 200_000
     max_output_tokens: int = 8192
@@ -50,14 +52,7 @@ class Config:
     max_retries: int = 1  # the SDK's own; the provider adds its backoff for 429/529 on top
     concurrency: int = 0  # model calls in flight at once; 0: the provider's own default
     batch_poll_seconds: float = 30.0  # kb build --batch: how often to ask if a batch ended
-    prices: dict[str, float] = field(
-        default_factory=lambda: {
-            "input": 3.0,
-            "output": 15.0,
-            "cache_read": 0.30,
-            "cache_write": 3.75,
-        }
-    )
+    price_overrides: dict[str, float] = field(default_factory=dict)  # kb.toml [prices]
     budget_usd: float = 0.0
     ask_budget_tokens: int = 12_000
     max_file_mb: float = 100
@@ -65,6 +60,12 @@ class Config:
     max_zip_ratio: float = 200
     debounce_seconds: float = 1.0
     poll: bool = False
+
+    @property
+    def prices(self) -> dict[str, float]:
+        """USD per million tokens (and the batch share) for `model`: the table's
+        (kb.providers.models), with the keys kb.toml [prices] sets on top."""
+        return {**models.prices(self.model), **self.price_overrides}
 
     @property
     def raw_dir(self) -> Path:
@@ -130,6 +131,24 @@ def _coerce(name: str, value: object, where: str) -> object:
         raise ConfigError(f"{where}: {value!r} is not a valid {kind}; fix it in kb.toml") from None
 
 
+def _prices(entries: dict, path: Path) -> dict[str, float]:
+    """kb.toml [prices]: only the keys it sets, each a number."""
+    out = {}
+    for key, value in entries.items():
+        if key not in models.PRICE_KEYS:
+            raise ConfigError(
+                f"{path}: unknown setting [prices] {key}; use {', '.join(models.PRICE_KEYS)}"
+            )
+        out[key] = _coerce_price(value, f"{path} [prices] {key}")
+    return out
+
+
+def _coerce_price(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where}: {value!r} is not a price (USD per million tokens)")
+    return float(value)
+
+
 def load(root: Path, **overrides: object) -> Config:
     """Read root/kb.toml and apply overrides (None values are ignored)."""
     path = root / CONFIG_NAME
@@ -140,8 +159,7 @@ def load(root: Path, **overrides: object) -> Config:
     values: dict[str, object] = {}
     for table, entries in data.items():
         if table == "prices" and isinstance(entries, dict):
-            defaults = Config(root).prices
-            values["prices"] = {**defaults, **{k: float(v) for k, v in entries.items()}}
+            values["price_overrides"] = _prices(entries, path)
             continue
         if not isinstance(entries, dict):
             raise ConfigError(f"{path}: [{table}] should be a table")

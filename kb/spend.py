@@ -1,8 +1,11 @@
 """Model spend: every call metered into the ledger, estimates priced, a budget enforced.
 
 The build hands each editor a `meter` bound to the source being ingested; the editor
-calls it after every model call with the usage the provider reported. Prices come from
-kb.toml [prices] (USD per million tokens), never from code.
+calls it after every model call with the usage the provider reported. Prices (USD per
+million tokens) are the configured model's (kb.providers.models) with kb.toml [prices] on
+top: `cfg.prices`. A Message Batches call is priced at the model's batch share.
+
+    python -c "from kb.spend import prices_from; print(prices_from({'input': 2.0}, batch=True))"
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ class BudgetError(Exception):
     """A build whose estimate exceeds the budget; the message says what to do."""
 
 
-def prices_from(table: dict[str, float]) -> Prices:
+def prices_from(table: dict[str, float], batch: bool = False) -> Prices:
+    """`Prices` from kb.toml-shaped prices (`cfg.prices`); `batch`: at the Batch API's
+    share of them (`table["batch"]`, 0.5 for every current model)."""
+    share = table.get("batch", 0.5) if batch else 1.0
     return Prices(
-        table.get("input", 0.0),
-        table.get("output", 0.0),
-        table.get("cache_read", 0.0),
-        table.get("cache_write", 0.0),
+        table.get("input", 0.0) * share,
+        table.get("output", 0.0) * share,
+        table.get("cache_read", 0.0) * share,
+        table.get("cache_write", 0.0) * share,
+        batch_factor=1.0 if batch else table.get("batch", 0.5),  # for usage marked batch
     )
 
 

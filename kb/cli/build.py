@@ -69,10 +69,11 @@ def build(
     if not cfg.raw_dir.is_dir():
         fail(f"{cfg.raw_dir} does not exist; create it and drop sources into it")
     progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
+    curator = make_editor(cfg, offline=dry_run, batch=batch)
     try:
         report = build_op.build(
             cfg,
-            make_editor(cfg, offline=dry_run, batch=batch),
+            curator,
             progress,
             dry_run=dry_run,
             budget=budget,
@@ -88,7 +89,9 @@ def build(
         err.print(f"[red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
     for old, new in report.moved:
         err.print(escape(f"moved {cfg.raw}/{old} -> {cfg.raw}/{new}"), highlight=False)
-    for warning in report.warnings:
+    # and the fallbacks a half-compatible server needed, each said once (the provider's notices)
+    notices = getattr(getattr(curator, "provider", None), "notices", [])
+    for warning in [*report.warnings, *notices]:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.stopped:
         err.print(f"[yellow]stopped:[/] {escape(report.stopped)}", highlight=False)

@@ -71,6 +71,7 @@ from kb.providers.base import (
     estimate_request_tokens,
     estimate_tokens,
 )
+from kb.providers.models import model_tokens, token_factor
 
 MAX_CHUNK_TOKENS = 24_000  # a part bigger than this is digested less carefully: split it
 MIN_CHUNK_TOKENS = 1_000
@@ -81,6 +82,8 @@ PAIRS_PER_CALL = 20
 FATAL_KINDS = frozenset({"auth", "config", "not_found"})
 # A reply the model may well get right next time: the source is retried on the next build.
 AGAIN_KINDS = frozenset({"invalid_json", "max_tokens", "invalid_response", "refusal"})
+# The part was too big for the reply or the prompt: digest each half instead.
+SPLIT_KINDS = frozenset({"max_tokens", "context"})
 
 
 def editor_error(exc: ProviderError, prefix: str = "") -> EditorError:
@@ -178,9 +181,9 @@ class LLMEditor:
             reply = self._call(self._request_digest(doc, chunk, n, caps, previous))
         except ProviderError as exc:
             halves = llm_chunks.halves(chunk)
-            if exc.kind != "max_tokens" or halves is None:
+            if exc.kind not in SPLIT_KINDS or halves is None:
                 raise editor_error(exc) from exc
-            # The digest of this part does not fit the output limit: digest each half.
+            # This part or its digest does not fit the model's limits: digest each half.
             return [d for h in halves for d in self._map(doc, h, blocks, n, caps, previous)]
         return [self._digest_of(reply.data, blocks, caps)]
 
@@ -220,7 +223,9 @@ class LLMEditor:
 
     def _chunk_tokens(self) -> int:
         overhead = estimate_tokens(pr.prefix(self.prompts, "digest.md").text + json.dumps(DIGEST))
-        room = self.provider.context_window - self.max_output - overhead - 500
+        # the window counts the model's tokens, parts kb's estimate (kb.providers.models)
+        free = self.provider.context_window - self.max_output - 500
+        room = int(free / token_factor(self.provider.model)) - overhead
         if room < MIN_CHUNK_TOKENS:
             raise EditorError(
                 f"context_window {self.provider.context_window} leaves no room for a source "
@@ -358,15 +363,25 @@ class LLMEditor:
         page = estimate_tokens(json.dumps(PAGE)) + 700
         tokens_in += shared + pages * page
         tokens_out += pages * 550
-        batch = getattr(self.provider, "batch", False)  # a batch API: half the price
-        return Estimate(tokens_in, tokens_out, shared * (pages - 1), batch)
+        return self._in_model_tokens(Estimate(tokens_in, tokens_out, shared * (pages - 1)))
 
     def estimate_pages(self, n: int) -> Estimate:
         """Tokens `n` page rewrites take: the page prompt, a source's digest and blocks,
         the page's own part and its previous version."""
         page_in = self._prefix_tokens("integrate.md") + estimate_tokens(json.dumps(PAGE))
-        batch = getattr(self.provider, "batch", False)  # a batch API: half the price
-        return Estimate(n * (page_in + 2_500), n * 550, 0, batch)
+        return self._in_model_tokens(Estimate(n * (page_in + 2_500), n * 550))
+
+    def _in_model_tokens(self, estimate: Estimate) -> Estimate:
+        """An estimate in the model's own tokens (newer tokenizers count more for the same
+        text: kb.providers.models; prices are per token), at the batch rate when the calls
+        go out as batches."""
+        model = self.provider.model
+        return Estimate(
+            model_tokens(estimate.input_tokens, model),
+            model_tokens(estimate.output_tokens, model),
+            model_tokens(estimate.cache_read_tokens, model),
+            batch=getattr(self.provider, "batch", False),  # a batch API: half the price
+        )
 
     def _prefix_tokens(self, task: str) -> int:
         return estimate_tokens(pr.prefix(self.prompts, task).text)

@@ -35,6 +35,7 @@ from kb.providers.base import (
     call_with_retries,
     complete_request,
     error_mapper,
+    redact,
     retry_after_seconds,
 )
 
@@ -140,7 +141,7 @@ class AnthropicProvider:
         self.events: Callable[[str, dict], None] | None = None  # set by kb.providers.pool
         self._secret = api_key
         fields = {"model": model, "base_url": self.base_url, "timeout": timeout}
-        self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
+        self._sdk_error = error_mapper(_classify, _ADVICE, api_key, **fields)
         # base_url is always passed so that the SDK does not fall back to the environment.
         self._client = anthropic.Anthropic(
             api_key=api_key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
@@ -170,6 +171,30 @@ class AnthropicProvider:
             lambda: self._client.messages.count_tokens(**params), self._to_error, self.retry
         )
         return counted.input_tokens
+
+    def _to_error(self, exc: Exception) -> ProviderError | None:
+        """An SDK exception as a ProviderError saying what to do next; a 404 for a model
+        the API does not serve names the ones it does (from the Models API)."""
+        error = self._sdk_error(exc)
+        if error is not None and error.kind == "not_found":
+            return self._unknown_model(error)
+        return error
+
+    def _unknown_model(self, error: ProviderError) -> ProviderError:
+        """`error`, or, when the Models API lists the models this key may use and ours is
+        not among them, a message naming them. The 404 stands if the list cannot be read."""
+        try:
+            ids = [m.id for m in self._client.models.list(limit=1000)]
+        except anthropic.APIError:
+            return error
+        if not ids or self.model in ids:
+            return error
+        shown = ", ".join(ids[:20]) + (", ..." if len(ids) > 20 else "")
+        message = (
+            f"the Anthropic API has no model {self.model!r} (retired, or a typo); set "
+            f"`model` under [provider] in kb.toml to one it lists for this key: {shown}"
+        )
+        return ProviderError(redact(message, self._secret), kind="not_found")
 
     # ---- request building ------------------------------------------------------------------
 

@@ -6,7 +6,11 @@ servers without it); every reply is validated here, and an invalid one gets ONE 
 that shows the model its reply and what was wrong. `context_window` comes from config: callers
 read it to chunk sources for small models, and a prompt that cannot fit is refused here rather
 than silently truncated by the server. Tool calls map to and from the neutral Anthropic-shaped
-messages. The provider never reads the environment.
+messages (openai_wire.py). The provider never reads the environment.
+
+A server that half-speaks the API and refuses `response_format` or the context a request
+needs gets one fallback (openai_quirks.py), kept for the session (the provider instance) and
+reported once in `notices`, which the build prints as warnings.
 
     python -c "from kb.providers.openai_compat import OpenAICompatProvider as P; \
                print(P(model='llama3.1', base_url='http://localhost:11434/v1'))"
@@ -15,14 +19,16 @@ messages. The provider never reads the environment.
 from __future__ import annotations
 
 import json
+import math
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import openai
 
+from kb.providers import openai_quirks as quirks
 from kb.providers.base import (
     Attempt,
     Part,
@@ -30,16 +36,27 @@ from kb.providers.base import (
     Reply,
     Request,
     RetryPolicy,
-    ToolCall,
-    Usage,
     complete_request,
     error_mapper,
     estimate_request_tokens,
-    estimate_tokens,
+    redact,
     retry_after_seconds,
+    split_message,
+)
+from kb.providers.openai_wire import (
+    RESPONSE_FORMATS,
+    RawReply,
+    estimated_usage,
+    from_completion,
+    incomplete,
+    schema_note,
+    tool_calls,
+    usage_of,
+    wire_messages,
+    wire_tools,
 )
 
-MIN_OUTPUT_TOKENS = 256  # below this a reply is not worth asking for: split the input instead
+MIN_OUTPUT_TOKENS = quirks.MIN_REPLY  # a reply this small is not worth asking for: split
 
 _KIND_BY_STATUS = {
     401: "auth",
@@ -67,36 +84,9 @@ _ADVICE = {
     "too_large": "the request is too large for {base_url} ({detail}); split the source",
     "context": "the prompt does not fit model {model!r} ({detail}); set `context_window` in "
     "kb.toml to the server's real limit so kb can chunk",
-    "bad_request": "{base_url} rejected the request ({detail}); the server may not support "
-    'JSON-schema output: try response_format = "json_object" in kb.toml',
+    "bad_request": "{base_url} rejected the request ({detail}); check `model` in kb.toml and "
+    "the server's log",
 }
-
-
-def _json_schema_format(request: Request, strict: bool) -> dict[str, Any]:
-    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in request.operation)[:64]
-    spec: dict[str, Any] = {"name": name or "reply", "schema": request.schema}
-    if strict:
-        spec["strict"] = True
-    return {"type": "json_schema", "json_schema": spec}
-
-
-# How to ask for JSON, by server capability (kb.toml `response_format`). None: prompt only.
-RESPONSE_FORMATS: dict[str, Callable[[Request, bool], dict[str, Any] | None]] = {
-    "json_schema": _json_schema_format,
-    "json_object": lambda _request, _strict: {"type": "json_object"},
-    "none": lambda _request, _strict: None,
-}
-
-
-@dataclass
-class _Raw:
-    """One completion, before validation."""
-
-    text: str
-    calls: list[tuple[str, str, str]]  # (id, name, JSON arguments as sent)
-    finish: str
-    usage: Usage | None
-    model: str
 
 
 class OpenAICompatProvider:
@@ -141,6 +131,10 @@ class OpenAICompatProvider:
         self.strict = strict
         self.retry = RetryPolicy(attempts=retry_attempts, sleep=sleep, notify=self._throttled)
         self.events: Callable[[str, dict], None] | None = None  # set by kb.providers.pool
+        self.notices: list[str] = []  # fallbacks taken this session, each said once
+        self._noticed: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()  # calls may run at once; a fallback is taken once
+        self._count_ratio = 1.0  # the server's prompt tokens per kb-estimated one, once it says
         self._secret = api_key
         fields = {"model": model, "base_url": base_url, "timeout": timeout}
         self._to_error = error_mapper(_classify, _ADVICE, api_key, **fields)
@@ -171,7 +165,7 @@ class OpenAICompatProvider:
         return complete_request(request, send, self._to_error, self.retry, budget, cap)
 
     def _attempt(self, request: Request, messages: list[dict], budget: int) -> Attempt:
-        raw = self._send(request, messages, budget)
+        raw, sent = self._send_or_fall_back(request, messages, budget)
         failure = None
         if raw.finish == "content_filter":
             failure = (
@@ -179,14 +173,90 @@ class OpenAICompatProvider:
                 f"the server's content filter stopped the {request.operation} reply; skip "
                 "or edit that source",
             )
-        calls, problem = _tool_calls(raw.calls)
-        usage = raw.usage or _estimated_usage(request, raw)
+        calls, problem = tool_calls(raw.calls)
+        usage = raw.usage or estimated_usage(request, raw)
         truncated = raw.finish == "length"
+        if truncated and sent < budget:  # all the server's context allows: do not ask for more
+            raise ProviderError(
+                split_message(request.operation, sent), kind="max_tokens", usage=usage
+            )
         return Attempt(raw.text, calls, usage, raw.model, raw.finish, truncated, failure, problem)
+
+    # ---- fallbacks for servers that half-speak the API (openai_quirks.py) -------------------
+
+    def _send_or_fall_back(
+        self, request: Request, messages: list[dict], budget: int
+    ) -> tuple[RawReply, int]:
+        """(the completion, the max_tokens it was asked with). A refusal a fallback answers
+        is sent again, each fallback at most once; any other error propagates."""
+        context_tried = False
+        while True:
+            sent = self.response_format
+            try:
+                return self._send(request, messages, budget), budget
+            except openai.APIStatusError as exc:
+                found = quirks.rejection(exc.status_code, exc.body, exc.message)
+                if found is None:
+                    raise
+                if found.what == "format" and self._fall_back_format(request, found, sent):
+                    continue
+                if found.what != "context" or context_tried:
+                    raise
+                budget, context_tried = self._within_context(request, budget, found), True
+
+    def _fall_back_format(self, request: Request, found: quirks.Rejection, sent: str) -> bool:
+        """Ask for JSON the next way down from `sent`, the way the server refused (kept for
+        the session; another call may have moved down already); False when there is none."""
+        if request.schema is None or sent not in quirks.FORMAT_FALLBACK:
+            return False
+        with self._lock:
+            if self.response_format == sent:
+                self.response_format = quirks.FORMAT_FALLBACK[sent]
+                new = quirks.FORMAT_NAMES[self.response_format]
+                self._notice("format", sent, old=sent, new=new, detail=found.detail)
+        return True
+
+    def _within_context(self, request: Request, budget: int, found: quirks.Rejection) -> int:
+        """The max_tokens that fits the server's context, learning the context when the
+        server says it (kept for the session); ProviderError(kind="context") when the
+        prompt alone does not fit: the caller splits it."""
+        estimate = estimate_request_tokens(request)
+        prompt = found.prompt or estimate
+        window = found.window
+        with self._lock:
+            # the server counts more than kb's estimate: budget with its count from now on
+            self._count_ratio = max(self._count_ratio, prompt / max(estimate, 1))
+            if window is not None and window < self.context_window:
+                configured, self.context_window = self.context_window, window
+                fields = {"window": window, "configured": configured, "detail": found.detail}
+                self._notice("window", "", **fields)
+        room = budget // 2 if window is None else window - prompt
+        if room < min(quirks.MIN_REPLY, request.max_tokens):
+            message = quirks.TOO_BIG.format(
+                operation=request.operation,
+                prompt=prompt,
+                context=f"{window}-token context" if window else "context",
+                base_url=self.base_url,
+            )
+            raise ProviderError(message, kind="context")
+        if window is None:  # the server does not say its size: ask for half, from now on
+            with self._lock:
+                self.max_output_tokens = min(self.max_output_tokens, room)
+                self._notice("output", "", budget=budget, smaller=room, detail=found.detail)
+        return min(budget, room)
+
+    def _notice(self, what: str, which: str, **fields: Any) -> None:
+        """Say once per session that a fallback was taken (`which`: of several of a kind).
+        Called holding the lock."""
+        if (what, which) not in self._noticed:
+            self._noticed.add((what, which))
+            text = quirks.NOTICES[what].format(base_url=self.base_url, **fields)
+            self.notices.append(redact(text, self._secret))
 
     def _budget(self, request: Request) -> tuple[int, int]:
         """(first max_tokens, largest allowed) so that prompt + output fit the context window."""
-        room = self.context_window - estimate_request_tokens(request)
+        prompt = math.ceil(estimate_request_tokens(request) * self._count_ratio)
+        room = self.context_window - prompt
         cap = min(self.max_output_tokens, room)
         if cap < min(MIN_OUTPUT_TOKENS, request.max_tokens):
             raise ProviderError(
@@ -198,10 +268,10 @@ class OpenAICompatProvider:
             )
         return min(request.max_tokens, cap), cap
 
-    def _send(self, request: Request, messages: list[dict], budget: int) -> _Raw:
+    def _send(self, request: Request, messages: list[dict], budget: int) -> RawReply:
         params: dict[str, Any] = {
             "model": self.model,
-            "messages": _wire_messages(self._system(request), messages),
+            "messages": wire_messages(self._system(request), messages),
             "max_tokens": budget,
         }
         if request.schema is not None:
@@ -209,41 +279,30 @@ class OpenAICompatProvider:
             if response_format is not None:
                 params["response_format"] = response_format
         if request.tools:
-            params["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.input_schema,
-                    },
-                }
-                for t in request.tools
-            ]
+            params["tools"] = wire_tools(request.tools)
             params["tool_choice"] = "auto"
         if request.streaming:
             return self._stream(params, request.on_text)
         completion = self._client.chat.completions.create(**params)
-        return _from_completion(completion, self.model)
+        return from_completion(completion, self.model)
 
     def _system(self, request: Request) -> list[Part]:
         if request.schema is None or self.response_format == "json_schema":
             return request.system
         # Without server-side schema support the schema has to be in the prompt.
-        note = "Reply with only a JSON object that matches this JSON schema:\n"
-        return [*request.system, Part(note + json.dumps(request.schema, indent=1))]
+        return [*request.system, schema_note(request.schema)]
 
-    def _stream(self, params: dict, on_text: Callable[[str], None] | None) -> _Raw:
+    def _stream(self, params: dict, on_text: Callable[[str], None] | None) -> RawReply:
         stream = self._client.chat.completions.create(
             **params, stream=True, stream_options={"include_usage": True}
         )
         text: list[str] = []
         slots: dict[int, list[str]] = {}  # tool-call index -> [id, name, arguments]
-        raw = _Raw("", [], "", None, self.model)
+        raw = RawReply("", [], "", None, self.model)
         for chunk in stream:
             raw.model = chunk.model or raw.model
             if chunk.usage is not None:
-                raw.usage = _usage(chunk.usage)
+                raw.usage = usage_of(chunk.usage)
             for choice in chunk.choices:
                 if choice.delta.content:
                     text.append(choice.delta.content)
@@ -257,7 +316,7 @@ class OpenAICompatProvider:
                         slot[2] += delta.function.arguments or ""
                 raw.finish = choice.finish_reason or raw.finish
         if not raw.finish:  # the stream was cut short: never pass it off as complete
-            raise _incomplete("a stream that ended before the reply finished")
+            raise incomplete("a stream that ended before the reply finished")
         raw.text = "".join(text)
         raw.calls = [(s[0] or f"call_{i}", s[1], s[2]) for i, s in sorted(slots.items())]
         return raw
@@ -270,10 +329,10 @@ def _classify(exc: Exception) -> tuple[str | None, str, float | None]:
     if isinstance(exc, openai.APIConnectionError):
         return "connection", str(exc), None
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        detail = f"HTTP {status}: {exc.message}"
+        status, said = exc.status_code, quirks.server_says(exc.body, exc.message)
+        detail = f"HTTP {status}: {said}"
         kind = _KIND_BY_STATUS.get(status) or ("server" if status >= 500 else "bad_request")
-        if kind == "bad_request" and "context" in exc.message.lower():
+        if kind == "bad_request" and "context" in said.lower():
             kind = "context"  # vLLM, llama.cpp: "maximum context length ... exceeded"
         return kind, detail, retry_after_seconds(exc.response.headers)
     if isinstance(exc, openai.APIResponseValidationError):
@@ -281,110 +340,3 @@ def _classify(exc: Exception) -> tuple[str | None, str, float | None]:
     if isinstance(exc, json.JSONDecodeError):  # only the SDK parses JSON inside _send
         return "invalid_response", f"the response body is not JSON: {exc.msg}", None
     return None, "", None
-
-
-def _tool_calls(raw: list[tuple[str, str, str]]) -> tuple[list[ToolCall], str]:
-    """The tool calls with their JSON arguments parsed, or what is wrong with them."""
-    calls = []
-    for call_id, name, arguments in raw:
-        try:
-            parsed = json.loads(arguments or "{}")
-        except json.JSONDecodeError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            return [], f"a call of tool {name!r} whose arguments are not a JSON object"
-        calls.append(ToolCall(call_id, name, parsed))
-    return calls, ""
-
-
-def _from_completion(completion: Any, model: str) -> _Raw:
-    choice = completion.choices[0] if completion.choices else None
-    message = getattr(choice, "message", None)
-    if message is None or not choice.finish_reason:
-        raise _incomplete("a completion without a message or finish_reason")
-    calls = [
-        (call.id, call.function.name, call.function.arguments or "")
-        for call in message.tool_calls or []
-        if getattr(call, "function", None) is not None
-    ]
-    usage = _usage(completion.usage) if completion.usage is not None else None
-    return _Raw(
-        message.content or "", calls, choice.finish_reason, usage, completion.model or model
-    )
-
-
-def _incomplete(what: str) -> ProviderError:
-    return ProviderError(f"the server sent {what}; try again", True, kind="invalid_response")
-
-
-def _usage(usage: Any) -> Usage:
-    # prompt_tokens includes cached tokens; ours are split out so each is priced once.
-    details = usage.prompt_tokens_details
-    cached = (details.cached_tokens or 0) if details is not None else 0
-    written = (getattr(details, "cache_write_tokens", None) or 0) if details is not None else 0
-    return Usage(
-        input_tokens=max((usage.prompt_tokens or 0) - cached - written, 0),
-        output_tokens=usage.completion_tokens or 0,
-        cache_read_tokens=cached,
-        cache_write_tokens=written,
-    )
-
-
-def _estimated_usage(request: Request, raw: _Raw) -> Usage:
-    # Some local servers report no usage; an estimate keeps the ledger meaningful.
-    output = raw.text + "".join(arguments for _, _, arguments in raw.calls)
-    return Usage(estimate_request_tokens(request), estimate_tokens(output))
-
-
-def _wire_messages(system: list[Part], messages: list[dict]) -> list[dict[str, Any]]:
-    """Neutral (Anthropic-shaped) messages as chat-completions messages."""
-    wire: list[dict[str, Any]] = []
-    system_text = "\n\n".join(part.text for part in system if part.text)
-    if system_text:
-        wire.append({"role": "system", "content": system_text})
-    for message in messages:
-        content = message["content"]
-        if isinstance(content, str):
-            wire.append({"role": message["role"], "content": content})
-        elif message["role"] == "assistant":
-            wire.append(_assistant(content))
-        else:
-            wire += _user(content)
-    return wire
-
-
-def _assistant(blocks: list[dict]) -> dict[str, Any]:
-    text = "\n".join(b["text"] for b in blocks if b.get("type") == "text")
-    message: dict[str, Any] = {"role": "assistant", "content": text or None}
-    calls = [
-        {
-            "id": b["id"],
-            "type": "function",
-            "function": {"name": b["name"], "arguments": json.dumps(b.get("input", {}))},
-        }
-        for b in blocks
-        if b.get("type") == "tool_use"
-    ]
-    if calls:
-        message["tool_calls"] = calls
-    return message
-
-
-def _user(blocks: list[dict]) -> list[dict[str, Any]]:
-    # Tool results become "tool" messages, which must come right after the assistant's calls.
-    wire = [
-        {"role": "tool", "tool_call_id": b["tool_use_id"], "content": _result_text(b)}
-        for b in blocks
-        if b.get("type") == "tool_result"
-    ]
-    text = "\n".join(b["text"] for b in blocks if b.get("type") == "text")
-    if text:
-        wire.append({"role": "user", "content": text})
-    return wire
-
-
-def _result_text(block: dict) -> str:
-    content = block.get("content", "")
-    if isinstance(content, list):
-        content = "\n".join(part.get("text", "") for part in content)
-    return ("ERROR: " if block.get("is_error") else "") + content

@@ -3,7 +3,8 @@
 A light JSON-schema validator, enough for kb's strict schemas (type, enum, const,
 required, properties, additionalProperties, items, minItems/maxItems, minLength,
 anyOf/oneOf and local $ref), so that every provider, local servers included, hands kb
-only replies that match. No dependency: it is what the providers need and no more.
+only replies that match; and `template(schema)`, the reply's shape with blanks, for a
+server that cannot be asked for the schema. No dependency: what the providers need, no more.
 
     python -c "from kb.providers.structured import validate; print(validate(1, {'type': 'string'}))"
 """
@@ -62,6 +63,30 @@ def validate(data: Any, schema: dict[str, Any], path: str = "$", root: Any = Non
     if isinstance(data, list):
         return _check_array(data, schema, path, root)
     return []
+
+
+_BLANKS: dict[str, Any] = {"string": "...", "integer": 0, "number": 0, "boolean": False}
+
+
+def template(schema: dict[str, Any], root: Any = None) -> Any:
+    """A reply of `schema`'s shape with blanks to fill in, for a prompt: every property,
+    one item per array, an enum's first value. Small models follow it better than a schema."""
+    root = schema if root is None else root
+    if "$ref" in schema:
+        return template(_resolve_ref(schema["$ref"], root), root)
+    variants = schema.get("anyOf") or schema.get("oneOf")
+    if variants:
+        return template(variants[0], root)
+    if "enum" in schema or "const" in schema:
+        return schema["enum"][0] if "enum" in schema else schema["const"]
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        return {key: template(sub, root) for key, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        items = schema.get("items")
+        return [template(items, root)] if isinstance(items, dict) else []
+    return _BLANKS.get(kind or "")
 
 
 def _resolve_ref(ref: str, root: Any) -> dict[str, Any]:

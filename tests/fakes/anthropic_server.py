@@ -12,6 +12,11 @@ seen before, and a reply longer than `max_tokens` is cut there with stop_reason 
 Set `fallback` to a callable(body) -> Message to answer whatever is not queued (for a CLI
 test that runs `kb build` against the fake through ANTHROPIC_BASE_URL).
 
+The Models API is served too (GET /v1/models and /v1/models/{id}, anthropic_models.py).
+Pass `models` (a catalogue such as anthropic_models.CATALOGUE) to have /v1/messages answer
+a model id it does not serve with the API's 404 `not_found_error`; without it, any id is
+served (tests name their own models) and the listing shows CATALOGUE.
+
     with FakeAnthropic() as fake:
         fake.add_json({"title": "x"})                   # the next reply
         fake.add_error(429, "rate_limit_error", "slow down", headers={"retry-after": "3"})
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.anthropic_batches import Batches
+from tests.fakes.anthropic_models import CATALOGUE, models_page, served, unknown_model
 from tests.fakes.anthropic_wire import (
     COUNT_FIELDS,
     KNOWN_FIELDS,
@@ -90,9 +96,17 @@ class Hang:
 
 
 class FakeAnthropic(FakeServer):
-    def __init__(self, api_key: str = "sk-ant-test-key-0123456789", *, min_cache_tokens: int = 0):
+    def __init__(
+        self,
+        api_key: str = "sk-ant-test-key-0123456789",
+        *,
+        min_cache_tokens: int = 0,
+        models: list[dict] | None = None,
+    ):
         super().__init__()
         self.api_key = api_key
+        self.models = models  # None: every model id is served
+        self.catalogue = models if models is not None else CATALOGUE
         self.min_cache_tokens = min_cache_tokens  # the real API's minimum cacheable prefix
         self.cached: set[str] = set()
         self.fallback: Callable[[dict], Any] | None = None  # answers when the queue is empty
@@ -137,6 +151,9 @@ class FakeAnthropic(FakeServer):
             return _error(400, "invalid_request_error", "anthropic-version header is required")
         if self.batches.handles(request.path):
             return self.batches.route(request, _error)
+        path, _, query = request.path.partition("?")
+        if request.method == "GET" and path.startswith("/v1/models"):
+            return self._models(path, query)
         if request.method != "POST" or request.path not in (
             "/v1/messages",
             "/v1/messages/count_tokens",
@@ -147,6 +164,8 @@ class FakeAnthropic(FakeServer):
         problem = check_body(body, COUNT_FIELDS if counting else KNOWN_FIELDS, counting)
         if problem:
             return _error(400, "invalid_request_error", problem)
+        if self.models is not None and body["model"] not in served(self.models):
+            return _error(*unknown_model(body["model"]))
         if counting:
             return json_response(200, {"input_tokens": prompt_tokens(body)})
         if self.latency:  # a model thinking (the server answers others meanwhile); a stream
@@ -159,6 +178,14 @@ class FakeAnthropic(FakeServer):
         if problem or params.get("stream"):
             return _error(400, "invalid_request_error", problem or "stream is not allowed")
         return self._reply(params)
+
+    def _models(self, path: str, query: str) -> Response:
+        if path == "/v1/models":
+            return json_response(200, models_page(self.catalogue, query))
+        found = [m for m in self.catalogue if m["id"] == path.removeprefix("/v1/models/")]
+        if not found:
+            return _error(*unknown_model(path.removeprefix("/v1/models/")))
+        return json_response(200, found[0])
 
     def _reply(self, body: dict) -> Response:
         item = self.next_item()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 KNOWN_FIELDS = {
@@ -65,7 +66,8 @@ def check_body(body: Any, allowed: set[str], counting: bool) -> str | None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return "messages: at least one message is required"
-    for checker in (_check_messages, _check_system, _check_cache, _check_format, _check_tools):
+    checkers = (_check_messages, _check_system, _check_cache, _check_format, _check_tools)
+    for checker in (*checkers, _check_sampling):
         problem = checker(body)
         if problem:
             return problem
@@ -138,6 +140,26 @@ def _check_tools(body: dict) -> str | None:
     for tool in body.get("tools") or []:
         if not tool.get("name") or not isinstance(tool.get("input_schema"), dict):
             return "tools: each tool needs a name and an input_schema"
+    return None
+
+
+# Models whose thinking is adaptive by default (Sonnet 5 and later): a non-default sampling
+# parameter or manual extended thinking is a 400 (Sonnet 5 migration guide). The temperature
+# message is the API's own (dotCipher/opencode-claude-bridge#1); the wording of the others
+# is not recorded, so the fake names the field.
+ADAPTIVE = re.compile(r"^claude-(sonnet|opus|haiku|fable)-5")
+
+
+def _check_sampling(body: dict) -> str | None:
+    if not ADAPTIVE.match(body["model"]):
+        return None
+    if body.get("temperature", 1) != 1:
+        return "temperature may only be set to 1 when thinking is enabled or in adaptive mode"
+    for key in ("top_p", "top_k"):
+        if body.get(key) is not None:
+            return f"{key}: sampling parameters are not supported on {body['model']}"
+    if (body.get("thinking") or {}).get("type") == "enabled":
+        return f"thinking.type: 'enabled' is not supported on {body['model']}; use 'adaptive'"
     return None
 
 

@@ -6,7 +6,9 @@ body asks for `stream`, on 127.0.0.1. It checks the bearer key (when one is set)
 that every `tool` message answers a tool call of the assistant message before it, and the
 `response_format` shape (a json_schema needs a valid name and a schema). A reply longer than
 `max_tokens` (~4 characters a token) is cut there with finish_reason "length". Set
-`report_usage = False` to act like a server that reports no token usage.
+`report_usage = False` to act like a server that reports no token usage. Pass `quirks`
+(openai_quirks.Quirks) to act like llama.cpp, Ollama, LM Studio or vLLM where they refuse
+a request kb may send: the real status and error body, and llama.cpp's context limit.
 
     with FakeOpenAI() as fake:
         fake.add_text('{"title": "x"}')
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.http_fake import FakeServer, Recorded, Response, json_response
+from tests.fakes.openai_quirks import Quirks
 
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 SCHEMA_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -67,10 +70,13 @@ def _tokens(text: str) -> int:
 
 
 class FakeOpenAI(FakeServer):
-    def __init__(self, api_key: str | None = None, *, report_usage: bool = True) -> None:
+    def __init__(
+        self, api_key: str | None = None, *, report_usage: bool = True, quirks: Quirks | None = None
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.report_usage = report_usage
+        self.quirks = quirks
         self.fallback: Callable[[dict], Any] | None = None  # answers when the queue is empty
         self._ids = 0
 
@@ -103,6 +109,9 @@ class FakeOpenAI(FakeServer):
         problem = check_body(request.body)
         if problem:
             return _error(400, problem)
+        refusal = self.quirks.refusal(request.body) if self.quirks else None
+        if refusal is not None:
+            return self._respond(request.body, Raw(refusal.status, refusal.body))
         item = self.next_item()
         if item is None and self.fallback is not None:
             item = self.fallback(request.body)
@@ -132,6 +141,8 @@ class FakeOpenAI(FakeServer):
     def _completion(self, body: dict, item: Completion) -> dict[str, Any]:
         self._ids += 1
         limit = body.get("max_tokens") or body.get("max_completion_tokens") or 10**9
+        room = self.quirks.room(body) if self.quirks else None
+        limit = limit if room is None else min(limit, room)  # llama.cpp stops at its context
         text, calls, finish = _truncate(item, limit)
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if calls:

@@ -201,7 +201,7 @@ def test_kb_build_subprocess_against_the_fake_api(vault, fake):
     toml.write_text(
         toml.read_text()
         .replace('# name = "auto"', 'name = "llm"')
-        .replace('# model = "claude-sonnet-4-5"', 'model = "claude-fake-1"')
+        .replace('# model = "claude-sonnet-5-5"', 'model = "claude-fake-1"')
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "KB_"))}
     env.update(ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_API_KEY=fake.api_key, NO_COLOR="1")

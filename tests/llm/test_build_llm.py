@@ -189,7 +189,8 @@ def billed(curator: Curator, tokens: int):
 def test_budget_stops_cleanly_between_sources_when_spend_crosses_it(vault):
     add_sources(vault, KV, HBM)
     curator = Curator(list(TERMS))
-    provider = ScriptedProvider([billed(curator, 400_000)] + [curator] * 100)  # $1.20
+    # $1.20 at the default model's $2 per million input tokens (kb.providers.models)
+    provider = ScriptedProvider([billed(curator, 600_000)] + [curator] * 100)
     report, _ = build_llm(vault, provider, budget=1.0)
     assert report.ingested == [HBM] and "budget $1.00 reached" in report.stopped
     assert broken_links(vault / "wiki") == []  # what was built is whole
