@@ -7,6 +7,7 @@ a cached prefix written by one call before the others read it.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -220,3 +221,29 @@ def test_a_fatal_error_in_one_digest_stops_the_build_without_blaming_the_others(
     report, _ = build_llm(vault, Pool(Jittery(provider, 3), 4))
     assert report.fatal and report.failed == []
     assert "kv-cache-and-memory-bound-decode.md" not in report.ingested
+
+
+def test_a_build_stopped_halfway_keeps_what_it_finished(vault, monkeypatch):
+    """Ctrl-C during the page writes: the sources and the pages of every finished wave
+    are kept; the next build writes only the rest."""
+    from kb.build import render
+
+    monkeypatch.setattr(render, "WAVE", 2)
+    add_sources(vault)
+    curator = Curator(list(TERMS))
+    written = []
+
+    def interrupted(request):
+        if request.operation == "integrate":
+            if len(written) == 5:
+                raise KeyboardInterrupt  # the person pressed Ctrl-C
+            written.append(request.tags["page"])
+        return curator(request)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        build_llm(vault, ScriptedProvider([interrupted] * 400))
+    provider, _ = curated()
+    report, _ = build_llm(vault, provider)
+    assert report.ingested == []  # every source was recorded before the pages began
+    redone = {r.tags["page"] for r in provider.requests if r.operation == "integrate"}
+    assert redone and not redone & set(written[:4])  # two finished waves of two pages
