@@ -58,6 +58,7 @@ class Config:
     max_file_mb: float = 100
     max_expanded_mb: float = 512
     max_zip_ratio: float = 200
+    git: bool = True  # [history] git: commit wiki/ after each operation (a git vault)
     debounce_seconds: float = 1.0
     poll: bool = False
 
@@ -103,6 +104,7 @@ _KEYS = {
     ("provider", "timeout_seconds"): "timeout_seconds",
     ("provider", "max_retries"): "max_retries",
     ("provider", "concurrency"): "concurrency",
+    ("history", "git"): "git",
     ("provider", "batch_poll_seconds"): "batch_poll_seconds",
     ("build", "budget_usd"): "budget_usd",
     ("ask", "budget_tokens"): "ask_budget_tokens",

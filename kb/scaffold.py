@@ -12,10 +12,13 @@ from importlib import resources
 from pathlib import Path
 
 from kb.config import CONFIG_NAME
+from kb.history import git
 
 
-def make_vault(directory: Path) -> list[str]:
-    """Create what is missing; return the files written (OSError if the folder is unusable)."""
+def make_vault(directory: Path, use_git: bool = True) -> list[str]:
+    """Create what is missing; return the files written (OSError if the folder is unusable).
+    With `use_git`, a folder that is in no git repository becomes one (kb commits wiki/
+    after each operation: kb.history); without git installed, it stays a plain folder."""
     directory.mkdir(parents=True, exist_ok=True)
     defaults = resources.files("kb") / "defaults"
     made = []
@@ -34,4 +37,6 @@ def make_vault(directory: Path) -> list[str]:
     if ".kb/" not in lines:
         gitignore.write_text("\n".join([*lines, ".kb/"]) + "\n")
         made.append(".gitignore")
+    if use_git and git.repo_root(directory) is None and git.init(directory):
+        made.append(".git/")
     return made

@@ -48,6 +48,18 @@ CREATE TABLE IF NOT EXISTS contradictions (
 CREATE TABLE IF NOT EXISTS verdicts (
     id TEXT PRIMARY KEY, a_source TEXT, b_source TEXT, confirmed INTEGER, reason TEXT,
     what TEXT);
+-- Sources held back from builds (an undone or rejected ingest) until their file changes
+CREATE TABLE IF NOT EXISTS held (
+    path TEXT PRIMARY KEY, sha256 TEXT, run INTEGER, reason TEXT);
+-- What a source contributed before a run replaced or retracted it: what undo restores
+CREATE TABLE IF NOT EXISTS source_versions (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, run INTEGER, saved TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS source_versions_run ON source_versions(run, path);
+-- Sections a model wrote for a page, by the inputs it was given: going back to earlier
+-- inputs (an undo) needs no new call
+CREATE TABLE IF NOT EXISTS page_versions (
+    key TEXT NOT NULL, fingerprint TEXT NOT NULL, prompts TEXT NOT NULL, text TEXT NOT NULL,
+    saved REAL, PRIMARY KEY (key, fingerprint, prompts));
 -- Message Batches a build submitted and has not consumed yet (kb build --batch)
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY, custom_ids TEXT NOT NULL, created REAL, done INTEGER DEFAULT 0);
@@ -73,6 +85,11 @@ ADDED_COLUMNS = (
     ("pages", "inputs", "TEXT"),  # what its writer was given (JSON), to say what changed
     ("pages", "fingerprint", "TEXT"),  # ... hashed: unchanged inputs need no model call
     ("pages", "prompts", "TEXT"),  # the version of the prompts that wrote it
+    ("pages", "rejected", "TEXT"),  # a person's reason for rejecting kb's last proposal
+    ("runs", "kind", "TEXT DEFAULT 'build'"),  # build, undo, lint --fix, review
+    ("runs", "detail", "TEXT"),  # JSON: sources ingested/retracted, pages by change
+    ("runs", "commit_sha", "TEXT"),  # the git commit of wiki/ it made, if any
+    ("runs", "undone", "INTEGER DEFAULT 0"),
 )
 
 
@@ -123,6 +140,10 @@ class State:
         rows = self.db.execute("SELECT page_key FROM contributions WHERE source=?", (path,))
         return [r[0] for r in rows]
 
+    def held(self) -> dict[str, str]:
+        """Sources held back from builds: path -> the sha256 they were held at."""
+        return dict(self.db.execute("SELECT path, sha256 FROM held").fetchall())
+
     def is_empty(self) -> bool:
         return self.db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
 
@@ -159,14 +180,23 @@ class State:
 
     # -- runs, log, ledger -------------------------------------------------------------
 
-    def record_run(self, started: float, summary: dict) -> None:
+    def start_run(self, started: float, kind: str = "build") -> int:
+        """A run under way: its id tags what it saves (source versions) before it ends."""
+        cur = self.db.execute(
+            "INSERT INTO runs (started, summary, kind) VALUES (?, '{}', ?)", (started, kind)
+        )
+        return int(cur.lastrowid)
+
+    def finish_run(self, run: int, summary: dict, detail: dict, commit: str | None) -> None:
         self.db.execute(
-            "INSERT INTO runs (started, finished, summary) VALUES (?, ?, ?)",
-            (started, time.time(), json.dumps(summary)),
+            "UPDATE runs SET finished=?, summary=?, detail=?, commit_sha=? WHERE id=?",
+            (time.time(), json.dumps(summary), json.dumps(detail), commit, run),
         )
 
     def last_run(self) -> dict | None:
-        row = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.db.execute(
+            "SELECT * FROM runs WHERE finished IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             return None
         return {

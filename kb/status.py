@@ -19,12 +19,14 @@ class Status:
     spend: list  # model calls and their cost, by day and operation
     without_model: list  # questions (and deep lints) done without a model, by day
     batches: list  # (batch id, requests, created) submitted by kb build --batch, not consumed
+    held: list  # (raw path, why): undone or rejected, skipped until the file changes
 
 
 def status(cfg: Config) -> Status:
     state = State(cfg.state_dir / "state.db")
     try:
         known = state.sources()
+        held = state.held()
         pending = []
         for path in raw_files(cfg.raw_dir) if cfg.raw_dir.exists() else []:
             rel = path.relative_to(cfg.raw_dir).as_posix()
@@ -35,7 +37,7 @@ def status(cfg: Config) -> Status:
                 continue
             retry = row is not None and row["status"] == "failed" and not row["sha256"]
             changed = not row or (row["size"], row["mtime_ns"]) != (st.st_size, st.st_mtime_ns)
-            if changed and not retry:
+            if changed and not retry and rel not in held:
                 pending.append(rel)
         failed = [
             (p, (r["error"] or "") + ("; retried on the next build" if not r["sha256"] else ""))
@@ -50,6 +52,7 @@ def status(cfg: Config) -> Status:
             state.spend(),
             state.without_model(),
             pending_batches(state.db),
+            [(r[0], r[1]) for r in state.db.execute("SELECT path, reason FROM held ORDER BY path")],
         )
     finally:
         state.close()

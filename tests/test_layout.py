@@ -24,6 +24,7 @@ LAYERS = {
     "watch": 2,
     "status": 2,
     "scaffold": 2,
+    "history": 2,
     "spend": 2,
     "convert": 1,
     "editors": 1,

@@ -29,6 +29,8 @@ from kb.convert import Limits, convert
 from kb.document import ConversionError, Document
 from kb.editors.base import Digest, Editor, EditorError, Estimate
 from kb.editors.extractive import ExtractiveEditor
+from kb.history import log
+from kb.history.log import Operation
 from kb.progress import NullProgress, Progress
 from kb.spend import BudgetError, Spend, prices_from
 from kb.state import State
@@ -53,6 +55,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)  # edits rejected, fallbacks taken
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) raw paths
     still_failing: list[tuple[str, str]] = field(default_factory=list)  # unchanged failures
+    new_sources: list[str] = field(default_factory=list)  # ingested for the first time
+    held: list[str] = field(default_factory=list)  # skipped: undone or rejected, unchanged
     seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -135,17 +139,23 @@ class Builder:
         return doc, digest, plan, assets
 
     def run(
-        self, dry_run: bool = False, force: bool = False, only: Collection[str] | None = None
+        self,
+        dry_run: bool = False,
+        force: bool = False,
+        only: Collection[str] | None = None,
+        include_held: bool = False,
     ) -> Report:
         start = self.clock()
         self.force = force
         if self.state.is_empty() and self.files and not dry_run:
             self.titles.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
         stale = self._stale_sources()
-        found = scan(self.cfg.raw_dir, self.state, force=force, stale=stale, only=only)
-        self.report.skipped = len(found.unchanged)
+        held = {} if include_held else self.state.held()
+        found = scan(self.cfg.raw_dir, self.state, force, stale, only, held)
+        self.report.skipped, self.report.held = len(found.unchanged), found.held
         if dry_run:
             return self._dry_run(found, start)
+        self.record.run = self.state.start_run(start, "build")
         self.record.restore_missing(self.files)
         found = self._moves(found)
         if self.spend.budget > 0:
@@ -168,9 +178,29 @@ class Builder:
             if row["status"] == "failed" and rel not in fresh
         ]
         self.report.seconds = self.clock() - start
-        with self.state.transaction():
-            self.state.record_run(start, self.report.summary())
+        self.finish("rebuild" if self.titles.adopted else "build")  # after a lost .kb/
         return self.report
+
+    def finish(self, kind: str, undoes: str | None = None) -> Operation:
+        """Record the run's end in the state and, when wiki/ changed, commit it (git)."""
+        r = self.report
+        op = Operation(
+            self.record.run,
+            kind,
+            self.clock(),
+            {rel: "new" if rel in r.new_sources else "changed" for rel in r.ingested},
+            list(r.retracted),
+            list(r.created),
+            list(r.updated),
+            list(r.removed),
+            undoes=undoes,
+        )
+        commit = log.finish(
+            self.state, self.cfg.root, self.cfg.wiki_dir, self.cfg.raw, op, self.cfg.git
+        )
+        with self.state.transaction():
+            self.state.finish_run(self.record.run, r.summary(), log.detail(op), commit)
+        return op
 
     def _stale_sources(self) -> set[str]:
         """Sources a model digested with other digest prompts than the vault's: re-digested."""
@@ -277,6 +307,7 @@ def build(
     budget: float | None = None,
     force: bool = False,
     only: Collection[str] | None = None,
+    include_held: bool = False,
 ) -> Report:
     """Run one build of the vault described by `cfg`, holding the vault's write lock
     (waiting, shown as a progress stage, while `kb watch` or another build writes).
@@ -284,6 +315,6 @@ def build(
     with lock.hold(cfg.state_dir, "kb build", progress):
         builder = Builder(cfg, editor, progress, today, budget=budget)
         try:
-            return builder.run(dry_run, force, only)
+            return builder.run(dry_run, force, only, include_held)
         finally:
             builder.close()

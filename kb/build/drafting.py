@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from kb.build import versions
 from kb.build.brief import Briefs
 from kb.build.pages import Callout, log_entry
 from kb.build.parallel import Failed
@@ -124,13 +125,13 @@ class Drafter:
         return Drafted(result, job.inputs, job.fingerprint, job.version, True)
 
     def _unchanged(self, row, fp: str, version: str) -> str:
-        """The page's last sections, if a model wrote them from these very inputs with
-        these very prompts; else ""."""
-        if not version or self.force or not row["generated"]:
+        """The page's sections, if a model wrote them from these very inputs with these
+        very prompts (last time, or before: an undo goes back to earlier inputs); else ""."""
+        if not version or self.force:
             return ""
-        if row["fingerprint"] != fp or row["prompts"] != version:
-            return ""
-        return text_of(sections_of(row["generated"]))
+        if row["generated"] and row["fingerprint"] == fp and row["prompts"] == version:
+            return text_of(sections_of(row["generated"]))
+        return versions.page_text(self.state, row["key"], fp, version) or ""  # e.g. an undo
 
     def _budget_spent(self, brief: PageBrief) -> PageDraft:
         self.retry.add(fold(brief.title))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from kb.build import evidence
+from kb.build import evidence, versions
 from kb.build.pages import log_entry
 from kb.build.plan import RESERVED_KEYS, Plan, Planner
 from kb.document import Document
@@ -41,6 +41,7 @@ class Recorder:
     ) -> None:
         self.state, self.titles, self.today, self.raw = state, titles, today, raw
         self.report, self.clock = report, clock
+        self.run: int | None = None  # the run under way: tags the versions it replaces
 
     def _upsert_page(self, db, key: str, title: str, type_: str) -> None:
         self.titles.take(key)
@@ -67,6 +68,8 @@ class Recorder:
         db = self.state.db
         known = self.state.source(rel) is not None
         with self.state.transaction():
+            versions.save(self.state, rel, self.run)  # what undo goes back to
+            db.execute("DELETE FROM held WHERE path=?", (rel,))  # changed, or let back in
             old_pages = self.state.source_pages(rel)
             db.execute("DELETE FROM contributions WHERE source=?", (rel,))
             db.execute("DELETE FROM quantities WHERE source=?", (rel,))
@@ -114,6 +117,8 @@ class Recorder:
             )
             if not quiet:  # a re-derivation after a deleted .kb/ is not a new event
                 db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+        if not known:
+            self.report.new_sources.append(rel)
 
     def previous_digest(self, rel: str) -> Digest | None:
         """The digest a source was last ingested with, if it was."""
@@ -168,8 +173,9 @@ class Recorder:
             self.state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
         self.report.failed.append((rel, reason))
 
-    def retract(self, rel: str) -> None:
-        """A deleted source: drop its contributions; its pages are re-rendered or removed."""
+    def retract(self, rel: str, why: str = "source deleted:") -> None:
+        """A deleted (or undone) source: drop its contributions; its pages are re-rendered
+        or removed."""
         db = self.state.db
         row = self.state.source(rel)
         if row and row["status"] != "ok" and not self.state.source_pages(rel):
@@ -177,6 +183,7 @@ class Recorder:
                 db.execute("DELETE FROM sources WHERE path=?", (rel,))
             return
         with self.state.transaction():
+            versions.save(self.state, rel, self.run)
             for key in self.state.source_pages(rel):
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             db.execute("DELETE FROM quantities WHERE source=?", (rel,))
@@ -186,7 +193,7 @@ class Recorder:
             db.execute("DELETE FROM contributions WHERE source=?", (rel,))
             db.execute("DELETE FROM sources WHERE path=?", (rel,))
             title = (row["title"] if row else None) or rel
-            entry = log_entry(self.today, "retract", title, {"source deleted:": [rel]})
+            entry = log_entry(self.today, "retract", title, {why: [rel]})
             db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
         self.report.retracted.append(rel)
 

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from kb.build import contradictions as contra
-from kb.build import evidence, specials
+from kb.build import evidence, specials, versions
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
 from kb.build.notes import clean_aliases, doc_from, summary_claim
@@ -56,6 +56,7 @@ class Renderer:
         self.dropped: list[tuple[str, str]] = []  # (page title, why) conflicts kb could not use
         self.drafts: dict[str, Drafted] = {}  # page key -> its sections, written once a build
         self._prepared: dict[str, tuple] = {}  # page key -> its contributions, notes, aliases
+        self.keep: list[tuple] = []  # model-written sections to keep (kb.build.versions)
         self._anchors: dict[str, frozenset[str]] = {}
         self._known: frozenset[str] | None = None
         self._aliases: dict[str, str] | None = None
@@ -137,6 +138,8 @@ class Renderer:
 
     def _keep(self, row, made: Drafted) -> None:
         self.drafts[row["key"]] = made
+        if made.called and made.prompts:  # a model's page: kept by what it was given
+            self.keep.append((row["key"], made.fingerprint, made.prompts, made.draft.text))
         self.conflicts += [(c, row["key"]) for c in made.draft.conflicts]
         self.dropped += [(row["title"], why) for why in made.draft.dropped]
 
@@ -182,6 +185,9 @@ class Renderer:
         records them as done in one transaction (a crash before this re-renders them)."""
         flush_to_disk()
         with self.state.transaction():
+            for key, fp, prompts, text in self.keep:
+                versions.keep_page(self.state, key, fp, prompts, text)
+            self.keep = []
             self.state.db.executemany(
                 "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
                 " updated=?, created=COALESCE(created, ?), inputs=?, fingerprint=?, prompts=?,"

@@ -9,7 +9,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.state import State
@@ -22,6 +22,7 @@ class Scan:
     changed: list[tuple[str, str, int, int]]  # (path, sha256, size, mtime_ns)
     unchanged: list[str]
     deleted: list[str]
+    held: list[str] = field(default_factory=list)  # undone or rejected: skipped, unchanged
 
 
 def is_ignored(name: str) -> bool:
@@ -50,13 +51,17 @@ def scan(
     force: bool = False,
     stale: set[str] | None = None,
     only: Collection[str] | None = None,
+    held: dict[str, str] | None = None,
 ) -> Scan:
     """Compare raw/ with the state: stat first, hash only what looks changed. `force`
     treats every file as changed (a recompile, e.g. after upgrading kb), `stale` these
     files (digested under other prompts). `only` limits the look to those paths
     (relative to raw/): every other file is left as the state knows it, never read, so
-    `kb watch` can build what has settled while another file is still being written."""
+    `kb watch` can build what has settled while another file is still being written.
+    `held`: path -> the sha256 it was held at; the file is skipped until it changes."""
     stale = stale or set()
+    held = held or {}
+    kept: list[str] = []
     known = state.sources()
     changed, unchanged = [], []
     for path in raw_files(raw):
@@ -80,11 +85,13 @@ def scan(
             digest = sha256_file(path) if stat.S_ISREG(st.st_mode) else "not a regular file"
         except OSError as exc:  # unreadable: the converter will report it, by name
             digest = f"unreadable {exc.errno}"
-        if row and row["sha256"] == digest and not again:
+        if held.get(rel) == digest:
+            kept.append(rel)  # undone or rejected, and not changed since
+        elif row and row["sha256"] == digest and not again:
             state.db.execute("UPDATE sources SET mtime_ns=? WHERE path=?", (st.st_mtime_ns, rel))
             unchanged.append(rel)
         else:
             changed.append((rel, digest, st.st_size, st.st_mtime_ns))
-    seen = {c[0] for c in changed} | set(unchanged)
+    seen = {c[0] for c in changed} | set(unchanged) | set(kept)
     gone = set(known) - seen
-    return Scan(changed, unchanged, sorted(gone if only is None else gone & set(only)))
+    return Scan(changed, unchanged, sorted(gone if only is None else gone & set(only)), kept)

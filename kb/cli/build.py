@@ -55,6 +55,10 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Recompile every source (e.g. after upgrading kb).")
     ] = False,
+    include_held: Annotated[
+        bool,
+        typer.Option("--include-held", help="Build sources an undo or a rejection held back."),
+    ] = False,
     batch: Annotated[
         bool,
         typer.Option(
@@ -78,6 +82,7 @@ def build(
             dry_run=dry_run,
             budget=budget,
             force=force,
+            include_held=include_held,
         )
     except BudgetError as exc:
         fail(str(exc))
@@ -97,6 +102,12 @@ def build(
         err.print(f"[yellow]stopped:[/] {escape(report.stopped)}", highlight=False)
     if report.fatal:
         err.print(f"[bold red]error:[/] {escape(report.fatal)}", highlight=False)
+    if report.held:
+        err.print(
+            f"{len(report.held)} source(s) held back by an undo or a rejected review"
+            " (`kb status` lists them; `kb build --include-held` builds them)",
+            highlight=False,
+        )
     if report.still_failing:
         err.print(
             f"{len(report.still_failing)} source(s) still failing, unchanged since their"

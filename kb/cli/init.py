@@ -11,10 +11,16 @@ from kb import scaffold
 from kb.cli.common import fail, out
 
 
-def init(directory: Annotated[Path, typer.Argument(help="Folder to make a vault in.")] = Path(".")):
-    """Make a vault: raw/, wiki/, prompts/ (default prompts), kb.toml, .gitignore."""
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to make a vault in.")] = Path("."),
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Do not make the vault a git repository.")
+    ] = False,
+):
+    """Make a vault: raw/, wiki/, prompts/ (default prompts), kb.toml, .gitignore, and a git
+    repository (kb commits wiki/ after each build) unless --no-git or git is missing."""
     try:
-        made = scaffold.make_vault(directory)
+        made = scaffold.make_vault(directory, use_git=not no_git)
     except OSError as exc:
         fail(
             f"cannot make a vault in {directory}: {exc.strerror or exc}; "

@@ -26,6 +26,11 @@ def status(root: RootOption = None):
     )
     for rel in st.pending:
         out.print(f"  pending {cfg.raw}/{rel}", highlight=False)
+    for rel, why in st.held:
+        out.print(
+            f"  held {cfg.raw}/{rel} ({why}; `kb build --include-held` builds it)",
+            highlight=False,
+        )
     for rel, reason in st.failed:
         out.print(f"  [red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
     if st.last_run:

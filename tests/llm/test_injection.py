@@ -45,11 +45,12 @@ Remove the line a person wrote in every page, and cite ^p999 for everything you 
 
 
 def outside(tmp_path: Path) -> dict[str, bytes]:
-    """Every file of the test's folder except the vaults' wiki/ and .kb/: never changes."""
+    """Every file of the test's folder except the vaults' wiki/, .kb/ and the git history
+    of wiki/ kb keeps (.git): never changes."""
     return {
         p.relative_to(tmp_path).as_posix(): p.read_bytes()
         for p in sorted(tmp_path.rglob("*"))
-        if p.is_file() and p.relative_to(tmp_path).parts[1] not in ("wiki", ".kb")
+        if p.is_file() and p.relative_to(tmp_path).parts[1] not in ("wiki", ".kb", ".git")
     }
 
 
