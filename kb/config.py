@@ -59,6 +59,8 @@ class Config:
     max_expanded_mb: float = 512
     max_zip_ratio: float = 200
     git: bool = True  # [history] git: commit wiki/ after each operation (a git vault)
+    review: bool = False  # [build] review: a model's builds are staged for review
+    review_pages: str = "all"  # which pages: all, or contradiction,person,rejected
     debounce_seconds: float = 1.0
     poll: bool = False
 
@@ -105,6 +107,8 @@ _KEYS = {
     ("provider", "max_retries"): "max_retries",
     ("provider", "concurrency"): "concurrency",
     ("history", "git"): "git",
+    ("build", "review"): "review",
+    ("build", "review_pages"): "review_pages",
     ("provider", "batch_poll_seconds"): "batch_poll_seconds",
     ("build", "budget_usd"): "budget_usd",
     ("ask", "budget_tokens"): "ask_budget_tokens",

@@ -60,6 +60,10 @@ CREATE INDEX IF NOT EXISTS source_versions_run ON source_versions(run, path);
 CREATE TABLE IF NOT EXISTS page_versions (
     key TEXT NOT NULL, fingerprint TEXT NOT NULL, prompts TEXT NOT NULL, text TEXT NOT NULL,
     saved REAL, PRIMARY KEY (key, fingerprint, prompts));
+-- Pages a build in review staged instead of writing (kb.history.review)
+CREATE TABLE IF NOT EXISTS staged (
+    key TEXT PRIMARY KEY, title TEXT NOT NULL, path TEXT NOT NULL, change TEXT NOT NULL,
+    reference TEXT, new TEXT NOT NULL, done TEXT NOT NULL);
 -- Message Batches a build submitted and has not consumed yet (kb build --batch)
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY, custom_ids TEXT NOT NULL, created REAL, done INTEGER DEFAULT 0);
@@ -187,10 +191,12 @@ class State:
         )
         return int(cur.lastrowid)
 
-    def finish_run(self, run: int, summary: dict, detail: dict, commit: str | None) -> None:
+    def finish_run(
+        self, run: int, summary: dict, detail: dict, commit: str | None, kind: str = "build"
+    ) -> None:
         self.db.execute(
-            "UPDATE runs SET finished=?, summary=?, detail=?, commit_sha=? WHERE id=?",
-            (time.time(), json.dumps(summary), json.dumps(detail), commit, run),
+            "UPDATE runs SET finished=?, summary=?, detail=?, commit_sha=?, kind=? WHERE id=?",
+            (time.time(), json.dumps(summary), json.dumps(detail), commit, kind, run),
         )
 
     def last_run(self) -> dict | None:

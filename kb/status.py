@@ -20,6 +20,7 @@ class Status:
     without_model: list  # questions (and deep lints) done without a model, by day
     batches: list  # (batch id, requests, created) submitted by kb build --batch, not consumed
     held: list  # (raw path, why): undone or rejected, skipped until the file changes
+    staged: int = 0  # pages a build in review staged, waiting for `kb review`
 
 
 def status(cfg: Config) -> Status:
@@ -53,6 +54,7 @@ def status(cfg: Config) -> Status:
             state.without_model(),
             pending_batches(state.db),
             [(r[0], r[1]) for r in state.db.execute("SELECT path, reason FROM held ORDER BY path")],
+            state.db.execute("SELECT COUNT(*) FROM staged").fetchone()[0],
         )
     finally:
         state.close()

@@ -160,8 +160,10 @@ class Briefs:
             changes=changes(old, record) if previous else None,
             conflicts=tuple(Conflict(c.what, c.a_title, c.a, c.b_title, c.b) for c in callouts),
             aliases=tuple(aliases),
+            rejected=row["rejected"] or "",
         )
-        return brief, record, fingerprint(row["title"], row["type"], record, blocks)
+        fp = fingerprint(row["title"], row["type"], record, blocks)
+        return brief, record, fp + ("-r" if brief.rejected else "")  # a reason asks anew
 
     def linkable(self, notes: list[SourceNote], blocks: dict[str, str], own: str) -> list[str]:
         """Pages (concept, entity) that the material of this brief names, by title or

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kb import lock
 from kb.build import evidence, moves, render
@@ -37,6 +38,10 @@ from kb.state import State
 from kb.wiki import vault
 from kb.wiki.atomic import remove_leftovers
 from kb.wiki.names import fold
+
+
+class ReviewPending(Exception):
+    """A build was asked for while a review is staged; the message says what to do."""
 
 
 @dataclass
@@ -102,6 +107,7 @@ class Builder:
         self.spend = Spend(self.state, prices_from(cfg.prices), budget or cfg.budget_usd)
         self.titles = Planner(self.state, self.files)
         self.record = Recorder(self.state, self.titles, self.today, cfg.raw, self.report, clock)
+        self.review = None  # a kb.history.review.Staging when the build is in review
 
     def close(self) -> None:
         self.state.close()
@@ -149,6 +155,11 @@ class Builder:
         self.force = force
         if self.state.is_empty() and self.files and not dry_run:
             self.titles.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
+        if not dry_run and self.state.db.execute("SELECT 1 FROM staged LIMIT 1").fetchone():
+            raise ReviewPending(
+                "a review is pending: `kb review` shows it; `kb review --accept` or"
+                " `--reject` it before building again"
+            )
         stale = self._stale_sources()
         held = {} if include_held else self.state.held()
         found = scan(self.cfg.raw_dir, self.state, force, stale, only, held)
@@ -178,8 +189,13 @@ class Builder:
             if row["status"] == "failed" and rel not in fresh
         ]
         self.report.seconds = self.clock() - start
-        self.finish("rebuild" if self.titles.adopted else "build")  # after a lost .kb/
+        kind = "review" if self.review is not None else "build"
+        self.finish("rebuild" if self.titles.adopted else kind)  # after a lost .kb/
         return self.report
+
+    def asset_root(self) -> Path:
+        """Where a source's images go: wiki/, or kept aside while a build is in review."""
+        return self.cfg.state_dir / "review" if self.review is not None else self.cfg.wiki_dir
 
     def finish(self, kind: str, undoes: str | None = None) -> Operation:
         """Record the run's end in the state and, when wiki/ changed, commit it (git)."""
@@ -199,7 +215,7 @@ class Builder:
             self.state, self.cfg.root, self.cfg.wiki_dir, self.cfg.raw, op, self.cfg.git
         )
         with self.state.transaction():
-            self.state.finish_run(self.record.run, r.summary(), log.detail(op), commit)
+            self.state.finish_run(self.record.run, r.summary(), log.detail(op), commit, kind)
         return op
 
     def _stale_sources(self) -> set[str]:
@@ -308,12 +324,15 @@ def build(
     force: bool = False,
     only: Collection[str] | None = None,
     include_held: bool = False,
+    review=None,
 ) -> Report:
     """Run one build of the vault described by `cfg`, holding the vault's write lock
     (waiting, shown as a progress stage, while `kb watch` or another build writes).
     `only`: look at these raw paths alone (kb.build.scan), e.g. the files that settled."""
     with lock.hold(cfg.state_dir, "kb build", progress):
         builder = Builder(cfg, editor, progress, today, budget=budget)
+        if review is not None:  # a factory: the staging needs the build's state
+            builder.review = review(builder.state)
         try:
             return builder.run(dry_run, force, only, include_held)
         finally:

@@ -103,7 +103,7 @@ def _record(builder, item: Item, done: Digested) -> None:
     taken = titles.taken() | {fold(title)}
     plan = titles.plan(title, done.digest, taken, done.hints, item.rel)
     for asset in done.doc.assets:
-        write_atomic(builder.cfg.wiki_dir / done.assets[asset.name], asset.data)
+        write_atomic(builder.asset_root() / done.assets[asset.name], asset.data)
     adopted = titles.adopted.get(item.rel)
     builder.record.ingest(
         item.rel,

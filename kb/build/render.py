@@ -94,7 +94,8 @@ class Renderer:
                 self.state.db.executemany(
                     "UPDATE pages SET dirty=1 WHERE key=?", [(k,) for k in sorted(retry)]
                 )
-        self.specials()
+        if self.b.review is None or not self.b.review.count:
+            self.specials()  # index.md never lists a page that is only proposed
 
     def write_dirty(self) -> list:
         """Write every dirty page that sources still support; return the others. Pages go
@@ -191,7 +192,7 @@ class Renderer:
             self.state.db.executemany(
                 "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?,"
                 " updated=?, created=COALESCE(created, ?), inputs=?, fingerprint=?, prompts=?,"
-                " dirty=0, pending=NULL WHERE key=?",
+                " rejected=NULL, dirty=0, pending=NULL WHERE key=?",
                 self.done,
             )
         self.done = []
@@ -223,6 +224,8 @@ class Renderer:
             new = render(self.today)
             meta_updated = self.today
         out = merge(reference, current, new, also=row["pending"])
+        if self._staged(row, current, new, made, (summary, n, meta_updated, self.today, *written)):
+            return  # a proposal for review: wiki/ and the page's record stay as they are
         if out != current:
             self.writes.append((row["key"], new, path, out))
             (self.b.report.created if current is None else self.b.report.updated).append(
@@ -231,6 +234,18 @@ class Renderer:
         self.done.append(
             (new, _sha(out), summary, n, meta_updated, self.today, *written, row["key"])
         )
+
+    def _staged(self, row, current, new: str, made, done: tuple) -> bool:
+        """Stage the page for review instead of writing it, when the build is in review
+        and its policy picks this page (kb.history.review)."""
+        review = self.b.review
+        if review is None or current == merge(row["generated"], current, new):
+            return False  # no review, or nothing to review
+        callouts = self.callouts.get(row["key"], [])
+        if not review.stages(row, current, new, made, callouts):
+            return False
+        review.stage(row, "create" if current is None else "update", new, done)
+        return True
 
     def flush_writes(self) -> None:
         """Record what kb is about to write, then write it. A build killed between the two
@@ -377,6 +392,9 @@ class Renderer:
         deleted .kb/) is left as it is: kb cannot tell its lines from a person's."""
         path = self.wiki / row["path"]
         current = read_text(path)
+        if self.b.review is not None and current is not None:
+            self.b.review.stage(row, "remove")  # removed if the review is accepted
+            return
         if current is not None and row["generated"] is not None:
             ref, cur = Page.parse(row["generated"]), Page.parse(current)
             also = Page.parse(row["pending"]).body if row["pending"] else None

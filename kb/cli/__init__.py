@@ -10,6 +10,7 @@ One module per command, each a plain function registered here:
     kb ask "QUESTION"    answer from the wiki, cited                         kb/cli/ask.py
     kb history           kb's operations, newest first                       kb/cli/history.py
     kb undo [N]          take back an operation, its sources held            kb/cli/undo.py
+    kb review            staged pages: --accept or --reject them             kb/cli/review.py
 
 Exit codes: 0 ok, 1 some sources failed, 2 usage or configuration error (3: lint findings).
 """
@@ -22,7 +23,7 @@ from typing import Annotated
 import typer
 
 from kb import __version__
-from kb.cli import ask, build, history, init, lint, status, undo, watch
+from kb.cli import ask, build, history, init, lint, review, status, undo, watch
 from kb.cli.common import err, out
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ COMMANDS = {
     "ask": ask.ask,
     "history": history.history,
     "undo": undo.undo,
+    "review": review.review,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from kb.build import builder as build_op
+from kb.build.builder import ReviewPending
 from kb.cli.common import (
     EditorOption,
     RichProgress,
@@ -18,6 +19,7 @@ from kb.cli.common import (
     make_editor,
     out,
 )
+from kb.history.review import ReviewError, Staging
 from kb.progress import NullProgress
 from kb.spend import BudgetError
 
@@ -55,6 +57,14 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Recompile every source (e.g. after upgrading kb).")
     ] = False,
+    review: Annotated[
+        bool | None,
+        typer.Option(
+            "--review/--no-review",
+            help="Stage the pages for `kb review` instead of writing them"
+            " ([build] review sets it for a model's builds).",
+        ),
+    ] = None,
     include_held: Annotated[
         bool,
         typer.Option("--include-held", help="Build sources an undo or a rejection held back."),
@@ -74,6 +84,7 @@ def build(
         fail(f"{cfg.raw_dir} does not exist; create it and drop sources into it")
     progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
     curator = make_editor(cfg, offline=dry_run, batch=batch)
+    staged = review if review is not None else (cfg.review and bool(curator.version))
     try:
         report = build_op.build(
             cfg,
@@ -83,8 +94,9 @@ def build(
             budget=budget,
             force=force,
             include_held=include_held,
+            review=(lambda state: Staging(state, cfg.review_pages)) if staged else None,
         )
-    except BudgetError as exc:
+    except (BudgetError, ReviewPending, ReviewError) as exc:
         fail(str(exc))
         raise  # unreachable: fail exits
     if dry_run:

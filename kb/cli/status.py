@@ -26,6 +26,12 @@ def status(root: RootOption = None):
     )
     for rel in st.pending:
         out.print(f"  pending {cfg.raw}/{rel}", highlight=False)
+    if st.staged:
+        out.print(
+            f"  review pending: {st.staged} page(s) staged (`kb review`, then --accept or"
+            " --reject)",
+            highlight=False,
+        )
     for rel, why in st.held:
         out.print(
             f"  held {cfg.raw}/{rel} ({why}; `kb build --include-held` builds it)",

@@ -183,6 +183,7 @@ class PageBrief:
     changes: Changes | None = None  # a revision: what is new since; None: unknown or new
     conflicts: tuple[Conflict, ...] = ()  # recorded disagreements shown on this page
     aliases: tuple[str, ...] = ()
+    rejected: str = ""  # why a person rejected kb's last proposal for this page
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ class PageDraft:
     text: str
     conflicts: tuple[Conflict, ...] = ()
     dropped: tuple[str, ...] = ()  # conflicts the editor reported that kb could not use, why
+    retried: bool = False  # its first version was rejected by kb's checks
 
 
 @dataclass(frozen=True)

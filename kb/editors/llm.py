@@ -296,7 +296,7 @@ class LLMEditor:
         view = br.view(brief, sections)
         request = self._page_request(brief, view)
         problems: list[str] = []
-        for _attempt in range(2):
+        for attempt in range(2):
             try:
                 reply = self._call(request)
             except ProviderError as exc:
@@ -307,7 +307,7 @@ class LLMEditor:
             problems += pg.problems(text, brief, view.required) if text else []
             if not problems:
                 kept, dropped = pg.conflicts_of(reply.data["conflicts"], brief)
-                return PageDraft(text, kept, dropped)
+                return PageDraft(text, kept, dropped, retried=attempt > 0)
             request = replace(
                 request,
                 messages=[

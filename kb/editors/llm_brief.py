@@ -169,6 +169,9 @@ def page_ask(brief: PageBrief, v: View, labels: dict[str, dict[str, str]]) -> st
         lines += ["", f"Unchanged since the previous version, which cites them: {kept}."]
     lines += _revision(brief, v)
     lines += _recorded(brief.conflicts)
+    if brief.rejected:
+        reason = defang(flat(brief.rejected))
+        lines += ["", f"A person rejected kb's last proposal for this page, saying: {reason}"]
     links = [t for t in brief.related if fold(t) != fold(brief.title)]
     named = ", ".join(f"[[{t}]]" for t in links) if links else "none."
     lines += ["", f"Pages you may link: {named}"]

@@ -81,7 +81,7 @@ def _undo(builder: Builder, n: int) -> UndoReport:
     builder.record.run = state.start_run(builder.clock(), "undo")
     report = UndoReport(op)
     for rel, how in sorted(op.ingested.items()):
-        _take_back(builder, op, rel, how, report)
+        take_back(builder, op, rel, how, report)
     entry = log_entry(builder.today, "undo", _describe(op), {"held:": report.held})
     with state.transaction():
         state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
@@ -95,7 +95,7 @@ def _undo(builder: Builder, n: int) -> UndoReport:
     return report
 
 
-def _take_back(builder: Builder, op: Operation, rel: str, how: str, report: UndoReport) -> None:
+def take_back(builder: Builder, op: Operation, rel: str, how: str, report: UndoReport) -> None:
     state = builder.state
     path = builder.cfg.raw_dir / rel
     saved = versions.saved_by(state, rel, op.run) if op.run is not None else None
