@@ -8,6 +8,7 @@ One module per command, each a plain function registered here:
     kb watch             rebuild as files settle in raw/                     kb/cli/watch.py
     kb lint              the wiki's health (--fix, --deep)                   kb/cli/lint.py
     kb ask "QUESTION"    answer from the wiki, cited                         kb/cli/ask.py
+    kb mcp               the wiki as an MCP server for agents (stdio)        kb/cli/mcp.py
 
 Exit codes: 0 ok, 1 some sources failed, 2 usage or configuration error (3: lint findings).
 """
@@ -20,7 +21,7 @@ from typing import Annotated
 import typer
 
 from kb import __version__
-from kb.cli import ask, build, init, lint, status, watch
+from kb.cli import ask, build, init, lint, mcp, status, watch
 from kb.cli.common import err, out
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ COMMANDS = {
     "watch": watch.watch,
     "lint": lint.lint,
     "ask": ask.ask,
+    "mcp": mcp.mcp,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)
