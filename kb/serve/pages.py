@@ -14,8 +14,10 @@ shapes are documented in README.md ("kb for agents").
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +26,7 @@ from urllib.parse import quote
 from kb.ask.navigate import Entry, Index, shortlist
 from kb.ask.terms import Question
 from kb.ask.units import units
+from kb.build.pages import FOLDERS
 from kb.config import Config, load
 from kb.serve import guard
 from kb.serve.guard import ToolFailure
@@ -35,6 +38,13 @@ PEEK_CHARS = 200_000  # of a page read for ranking and the snippet (popular page
 SNIPPET = 240  # characters of the best-matching line
 READ_CHARS = 40_000  # a read_page answer, unless the caller asks for more (or less)
 MAX_READ_CHARS = 400_000
+# What changes whenever the pages table does: a build records a run and rewrites rows, a
+# saved answer adds one (the same token kb.build.signature keeps for kb ask).
+TOKEN = (
+    "SELECT (SELECT COALESCE(max(id), 0) FROM runs) || ':' || count(*) || ':'"
+    " || total(n_sources) || ':' || total(length(summary)) FROM pages"
+)
+_LOCAL = threading.local()
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _TYPE = re.compile(r"^type:\s*(\w+)\s*$", re.M)
 
@@ -46,12 +56,24 @@ def uri(title: str) -> str:
 
 @contextmanager
 def opened(cfg: Config) -> Iterator[Index]:
-    """The index of the vault's pages over a State of its own (one per call and thread)."""
-    state = State(cfg.state_dir / "state.db")
-    try:
-        yield Index(state, cfg.wiki_dir)
-    finally:
-        state.close()
+    """The index of the vault's pages for one call. A worker thread keeps its State and
+    Index for its next call while the pages table is unchanged (a build or a saved answer
+    changes TOKEN; a new state file, after .kb/ was deleted, is opened afresh): that
+    saves a fifth of a search on 5,000 pages. Page files are read afresh on every call,
+    so a person's edits show at once; only the table's rows are reused."""
+    path = cfg.state_dir / "state.db"
+    cache = _LOCAL.__dict__.setdefault("indexes", {})
+    held = cache.get(path)
+    inode = path.stat().st_ino if path.exists() else None
+    if held is None or held[0] != inode:
+        if held:
+            held[1].close()
+        state = State(path)
+        held = cache[path] = [path.stat().st_ino, state, None, None]
+    token = held[1].db.execute(TOKEN).fetchone()[0]
+    if held[3] != token:
+        held[2], held[3] = Index(held[1], cfg.wiki_dir), token
+    yield held[2]
 
 
 def _sources(index: Index, key: str, cap: int = 5) -> list[str]:
@@ -132,8 +154,8 @@ def search(cfg: Config, query: str, limit: int = 10) -> dict:
 
 def lookup(index: Index, name: str) -> Entry | None:
     """The page called `name`: its title or an alias, case-insensitively; index.md, its
-    shards and contradictions.md too; last, a page a person made in wiki/, by file name
-    (listing kb's folders is the slow way, so it comes last)."""
+    shards and contradictions.md too; last, a page a person made in wiki/ or one of
+    kb's folders, by file name (listing the folders is the slow way, so it comes last)."""
     key = fold(name)
     if key in index.entries:
         return index.entries[key]
@@ -147,7 +169,19 @@ def lookup(index: Index, name: str) -> Entry | None:
         if fold(r[1]) == key:
             return Entry(r[0], r[1], r[2], r[3], r[4] or "", r[5] or 0)
     found = next((e for e in index.entries.values() if fold(e.title) == key), None)
-    return found or index.get(name)
+    return found or _by_file_name(index.wiki, key)
+
+
+def _by_file_name(wiki: Path, key: str) -> Entry | None:
+    """A page kb does not know (a person made it): `<name>.md` in wiki/ or a kb folder."""
+    for folder in ("", *FOLDERS.values()):
+        if not (wiki / folder).is_dir():
+            continue
+        for item in os.scandir(wiki / folder):
+            if item.name.endswith(".md") and fold(item.name[:-3]) == key:
+                rel = f"{folder}/{item.name}" if folder else item.name
+                return Entry(key, item.name[:-3], "note", rel, "")
+    return None
 
 
 def split_target(target: str) -> tuple[str, str]:

@@ -3,6 +3,7 @@ each refuses, what each logs. The stdio tests drive the same code through the pr
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from kb import lock
 from kb.config import load
 from kb.serve.guard import Refused, ToolFailure
 from kb.serve.tools import Tools
+from tests.conftest import run
 
 
 def tools(vault: Path, **kw) -> Tools:
@@ -173,3 +175,19 @@ def test_add_source_waits_for_the_lock_then_says_who_holds_it(built: Path):
         worker.join(10)
     assert "locked by kb watch" in str(caught[0]) and "try again" in str(caught[0])
     assert not (built / "raw" / "Late.md").exists()
+
+
+def test_a_rebuilt_state_and_new_pages_are_seen_by_the_next_call(built: Path):
+    t = tools(built)
+    assert t.call("search", {"query": "tinyserve"})["results"]
+    (built / "raw" / "zebra.md").write_text("# Zebra stripes\n\nZebra stripes confuse flies.\n")
+    shutil.rmtree(built / ".kb")  # the state is a cache: delete it, build again
+    assert run("build", "--root", str(built)).exit_code == 0
+    found = t.call("search", {"query": "zebra stripes"})["results"]
+    assert found[0]["title"] == "Zebra stripes"
+
+
+def test_a_page_a_person_made_is_read_by_its_file_name(built: Path):
+    (built / "wiki" / "My reading list.md").write_text("# My reading list\n\n- KV cache\n")
+    page = tools(built).call("read_page", {"title": "my reading list"})
+    assert page["path"] == "wiki/My reading list.md" and "- KV cache" in page["markdown"]
