@@ -191,3 +191,28 @@ def test_a_page_a_person_made_is_read_by_its_file_name(built: Path):
     (built / "wiki" / "My reading list.md").write_text("# My reading list\n\n- KV cache\n")
     page = tools(built).call("read_page", {"title": "my reading list"})
     assert page["path"] == "wiki/My reading list.md" and "- KV cache" in page["markdown"]
+
+
+def test_ask_with_a_model_is_metered_and_its_failure_is_a_tool_error(built: Path):
+    from kb.editors.llm import LLMEditor
+    from kb.providers.base import ProviderError, ToolCall
+    from kb.providers.scripted import ScriptedProvider
+
+    good = "[[Notes on HBM bandwidth and batching#^p2|¶2]]"
+    provider = ScriptedProvider(
+        [
+            [ToolCall("t1", "read_page", {"title": "HBM"})],
+            f"HBM is stacked DRAM beside the chip ({good}).",
+            ProviderError("the endpoint is down"),
+        ]
+    )
+    t = tools(built, editor=LLMEditor(provider, load(built)))
+    answer = t.call("ask", {"question": "What is HBM?"})
+    assert answer["mode"] == "scripted" and answer["covered"]
+    assert [c["link"] for c in answer["citations"]] == [good]
+    assert answer["tokens"]["input"] > 0
+    spend = t.call("status", {})["spend"]
+    assert [(r["operation"], r["calls"]) for r in spend] == [("ask", 2)]
+    assert t.call("status", {})["server"]["editor"] == "llm"
+    with pytest.raises(ToolFailure, match="the model failed: the endpoint is down"):
+        t.call("ask", {"question": "What is HBM?"})
