@@ -88,8 +88,12 @@ def _sources(index: Index, key: str, cap: int = 5) -> list[str]:
 
 
 def _peek(cfg: Config, entry: Entry) -> str:
-    """The first PEEK_CHARS of the page's text after its frontmatter, or ''."""
-    path = guard.inside(cfg.wiki_dir, entry.path)
+    """The first PEEK_CHARS of the page's text after its frontmatter, or '' (no file, or
+    a path in the state that would lead outside wiki/: read_page refuses that one)."""
+    try:
+        path = guard.inside(cfg.wiki_dir, entry.path)
+    except guard.Refused:
+        return ""
     if not path.is_file():
         return ""
     with path.open(encoding="utf-8", errors="replace") as f:
@@ -103,6 +107,8 @@ def _snippet(body: str, low: str, terms: list[str], lines: int = 400) -> str:
     hold any, headings aside), shortened, without its citations (read_page shows them)."""
     if not terms:
         return ""
+    if len(low) != len(body):  # lower() lengthened a character (İ): offsets would drift
+        body = low
     best, best_n, seen = "", 0, -1
     for m in re.finditer("|".join(map(re.escape, terms)), low):
         start = low.rfind("\n", 0, m.start()) + 1
@@ -177,10 +183,11 @@ def _by_file_name(wiki: Path, key: str) -> Entry | None:
     for folder in ("", *FOLDERS.values()):
         if not (wiki / folder).is_dir():
             continue
-        for item in os.scandir(wiki / folder):
-            if item.name.endswith(".md") and fold(item.name[:-3]) == key:
-                rel = f"{folder}/{item.name}" if folder else item.name
-                return Entry(key, item.name[:-3], "note", rel, "")
+        with os.scandir(wiki / folder) as items:
+            for item in items:
+                if item.name.endswith(".md") and fold(item.name[:-3]) == key:
+                    rel = f"{folder}/{item.name}" if folder else item.name
+                    return Entry(key, item.name[:-3], "note", rel, "")
     return None
 
 
