@@ -23,6 +23,8 @@ LAYERS = {
     "lint": 2,
     "watch": 2,
     "status": 2,
+    "serve": 2,
+    "reports": 2,
     "scaffold": 2,
     "history": 2,
     "spend": 2,

@@ -276,7 +276,12 @@ class Builder:
         with the extractive editor, cost is the configured editor's estimate."""
         planner = ExtractiveEditor()
         for rel in found.deleted:
-            self.report.planned[rel] = {"retract": self.state.source_pages(rel)}
+            rows = self.state.db.execute(
+                "SELECT p.title FROM contributions c JOIN pages p ON p.key=c.page_key"
+                " WHERE c.source=? ORDER BY p.title",
+                (rel,),
+            )
+            self.report.planned[rel] = {"retract": [r[0] for r in rows]}
         for rel, _sha, _size, _mtime in found.changed:
             try:
                 doc, _digest, plan, _ = self.prepare(rel, planner)

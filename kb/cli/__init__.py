@@ -11,6 +11,7 @@ One module per command, each a plain function registered here:
     kb history           kb's operations, newest first                       kb/cli/history.py
     kb undo [N]          take back an operation, its sources held            kb/cli/undo.py
     kb review            staged pages: --accept or --reject them             kb/cli/review.py
+    kb mcp               the wiki as an MCP server for agents (stdio)        kb/cli/mcp.py
 
 Exit codes: 0 ok, 1 some sources failed, 2 usage or configuration error (3: lint findings).
 """
@@ -23,7 +24,7 @@ from typing import Annotated
 import typer
 
 from kb import __version__
-from kb.cli import ask, build, history, init, lint, review, status, undo, watch
+from kb.cli import ask, build, history, init, lint, mcp, review, status, undo, watch
 from kb.cli.common import err, out
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ COMMANDS = {
     "history": history.history,
     "undo": undo.undo,
     "review": review.review,
+    "mcp": mcp.mcp,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

@@ -1,12 +1,15 @@
-"""`kb build`: compile raw/ into wiki/; `--dry-run` shows the plan and the estimate."""
+"""`kb build`: compile raw/ into wiki/; `--dry-run` shows the plan and the estimate;
+`--json` prints either as one JSON object (kb/reports.py has the shapes)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from kb import reports
 from kb.build import builder as build_op
 from kb.build.builder import ReviewPending
 from kb.cli.common import (
@@ -77,6 +80,10 @@ def build(
             " a rerun resumes the batches it submitted.",
         ),
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="The summary (or the --dry-run plan) as one JSON object."),
+    ] = False,
 ):
     """Compile raw/ into wiki/: new and changed sources are ingested, deleted ones retracted."""
     cfg = config(root, editor=editor)
@@ -99,9 +106,14 @@ def build(
     except (BudgetError, ReviewPending, ReviewError) as exc:
         fail(str(exc))
         raise  # unreachable: fail exits
+    code = 2 if report.fatal else 1 if report.failed or report.still_failing else 0
+    if as_json:  # the same exit codes; errors and warnings are in the object
+        shape = reports.dry_run_dict if dry_run else reports.build_dict
+        typer.echo(json.dumps(shape(cfg, report), ensure_ascii=False, indent=1))
+        raise typer.Exit(code)
     if dry_run:
         _print_plan(report)
-        raise typer.Exit(1 if report.failed else 0)
+        raise typer.Exit(code)
     for rel, reason in report.failed:
         err.print(f"[red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
     for old, new in report.moved:
@@ -135,4 +147,4 @@ def build(
         f"{s['removed']} removed · {s['seconds']:.1f}s",
         highlight=False,
     )
-    raise typer.Exit(2 if report.fatal else 1 if report.failed or report.still_failing else 0)
+    raise typer.Exit(code)

@@ -1,20 +1,31 @@
-"""`kb status`: counts, pending and failed sources, the last build, model spend."""
+"""`kb status`: counts, pending and failed sources, the last build, model spend; `--json`."""
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from kb import reports
 from kb import status as status_op
 from kb.cli.common import RootOption, config, out
 
 
-def status(root: RootOption = None):
+def status(
+    root: RootOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="All of it as one JSON object (README: JSON output).")
+    ] = False,
+):
     """Counts, pending and failed sources with their reasons, the last build, model spend."""
     cfg = config(root)
     st = status_op.status(cfg)
+    if as_json:
+        typer.echo(json.dumps(reports.status_dict(cfg, st), ensure_ascii=False, indent=1))
+        raise typer.Exit(1 if st.failed else 0)
     out.print(f"vault {cfg.root}", highlight=False)
     c = st.counts
     out.print(
