@@ -44,11 +44,11 @@ def _nameish(t: Tok) -> bool:
     return t.capital or t.stylised
 
 
-def _runs(toks: list[Tok], lower: set[str]) -> list[Form]:
+def _runs(toks: list[Tok], lower: set[str] | frozenset[str]) -> list[Form]:
     """Name runs of one sentence (not a headline): capitalised words, with name particles
     and version numbers inside, titles in front dropped. At a sentence's start, a run
     needs a second capitalised word and a first that the text never writes in lower case
-    ("Andrej Karpathy notes", not "Solving Gemini's pricing")."""
+    ("Andrej Karpathy notes", not "Solving Gemini's pricing"), and no stop word."""
     out: list[Form] = []
     i = 0
     while i < len(toks):
@@ -99,7 +99,7 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
     for toks in parsed:
         if title_case(toks):
             continue
-        for form in _runs(toks, lower):
+        for form in _runs(toks, lower | lang.stop | never | _common(toks, lang)):
             if len(form) == 1:
                 word = Tok(form[0], False, True)
                 if form[0].lower() in lower and not (word.stylised or word.acronym):
@@ -108,6 +108,15 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
                     continue
             found.add(form)
     return found
+
+
+def _common(toks: list[Tok], lang: Language) -> set[str]:
+    """The sentence's opening word when the language uses it often ("Según", "Solving"):
+    at the start of a sentence it cannot begin a name."""
+    first = next((t for t in toks if t.word), None)
+    if first is None or lang.zipf(first.text) < 4.0:
+        return set()
+    return {first.text.lower()}
 
 
 def _aliases(forms: set[Form], first: dict[Form, int], lower: set[str]) -> dict[str, Form]:
