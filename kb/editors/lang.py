@@ -68,23 +68,29 @@ def _wordfreq():
 
 
 @cache
-def _profiles() -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """word -> {language: log probability} over every language's top words, and each
-    language's floor (half its least frequent listed word), for detection."""
+def _profiles() -> tuple[dict[str, dict[str, float]], dict[str, float], frozenset[str]]:
+    """word -> {language: log probability} over every language's top words, each
+    language's floor (half its least frequent listed word), and the few most frequent
+    words of all languages. One pass over wordfreq's small lists, whose caches are then
+    emptied: kept, the 42 lists held 300 MB."""
     wf = _wordfreq()
     index: dict[str, dict[str, float]] = {}
     floors: dict[str, float] = {}
+    common: set[str] = set()
     for code in sorted(wf.available_languages("small")):
         taken = 0
         # wordfreq's lists are buckets of words by frequency: bucket i is 10^(-i/100)
         for i, bucket in enumerate(wf.get_frequency_list(code, wordlist="small")):
+            if taken < FUNCTION_TOP:
+                common.update(bucket[: FUNCTION_TOP - taken])
             for word in bucket:
-                index.setdefault(word, {})[code] = -i / 100 * math.log(10)
+                index.setdefault(sys.intern(word), {})[code] = -i / 100 * math.log(10)
             taken += len(bucket)
             if taken >= DETECT_TOP:
                 floors[code] = -(i + 30) / 100 * math.log(10)  # half the least listed
                 break
-    return index, floors
+        wf.get_frequency_list.cache_clear()
+    return index, floors, frozenset(common)
 
 
 def detect(text: str) -> str:
@@ -92,7 +98,7 @@ def detect(text: str) -> str:
     words = [w.casefold() for w in _WORD.findall(text)[:SAMPLE]]
     if len(words) < 5:
         return ""
-    index, floors = _profiles()
+    index, floors, _ = _profiles()
     gain: Counter[str] = Counter()
     hits: Counter[str] = Counter()
     for word in words:
@@ -114,6 +120,8 @@ def language(code: str) -> Language:
         return UNKNOWN
     wf = _wordfreq()
     freqs = wf.get_frequency_dict(code, wordlist="best")  # the large list where there is one
+    wf.get_frequency_dict.cache_clear()
+    wf.get_frequency_list.cache_clear()
     if not freqs:
         return UNKNOWN
     zipf = {w: round(math.log10(f) + 9, 2) for w, f in freqs.items()}
@@ -123,14 +131,9 @@ def language(code: str) -> Language:
     return Language(code, STOPWORDS | frozenset(top), zipf)
 
 
-@cache
 def function_words() -> frozenset[str]:
     """The most frequent words of every language wordfreq has: "de", "la", "lai", "und"."""
-    wf = _wordfreq()
-    out: set[str] = set()
-    for code in wf.available_languages("small"):
-        out.update(wf.top_n_list(code, FUNCTION_TOP, wordlist="small"))
-    return frozenset(out) | STOPWORDS
+    return _profiles()[2] | STOPWORDS
 
 
 def of_text(text: str) -> Language:
