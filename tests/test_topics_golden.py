@@ -134,3 +134,24 @@ def test_other_languages_give_names_and_never_function_words(texts, code, names)
         assert phrase not in {t.casefold() for t in topics}
     if not code:  # a language without a word list: names only
         assert topics == entities
+
+
+CORPUS_NAMES = {
+    "transcripts/windows-1252.srt": ("fr", {"Ron Burgundy", "Veronica Corningstone"}),
+    "transcripts/netflix_chicas_del_cable.vtt": ("es", {"Lidia Aguilar", "Alba Romero"}),
+}
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", sorted(CORPUS_NAMES))
+def test_corpus_subtitles_give_their_people_in_full(corpus, name):
+    from kb.convert import convert
+
+    code, people = CORPUS_NAMES[name]
+    doc = convert(corpus / name)
+    assert detect(" ".join(b.text for b in doc.blocks())) == code
+    digest = ExtractiveEditor().digest(doc)
+    titles = {t.name for t in digest.topics}
+    assert people <= titles, sorted(titles)
+    assert not {t.casefold() for t in titles} & function_words()
+    assert not {"Mlle Corningstone", "Lidia", "Aguilar", "Alba"} & titles  # no fragments

@@ -29,17 +29,18 @@ from kb.wiki.names import concept_key
 HONORIFICS = frozenset(
     "mr mrs ms dr prof professor sir dame lord lady saint st ceo cto cfo coo founder"
     " president senator governor judge captain chairman chairwoman king queen prince"
-    " princess minister chancellor".split()
+    " princess minister chancellor mme mlle mm sr sra srta don doña dom herr frau".split()
 )
 PARTICLES = frozenset("van von de da di du del der den la le bin al".split())
 _ROMAN = re.compile(r"^(?=[IVXLC]{2,}$)C{0,3}(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
+_NOT_NAME = re.compile(r"['’]|^www\.|\.(?:com|org|net|io|html?)$")  # Qu'est-ce, a web address
 _VERSION = re.compile(r"^\d+(?:\.\d+)+$")  # Software 3.0, Gemini 3.1
 
 Form = tuple[str, ...]
 
 
 def _nameish(t: Tok) -> bool:
-    if not t.word or len(t.text) < 2 or _ROMAN.match(t.text):
+    if not t.word or len(t.text) < 2 or _ROMAN.match(t.text) or _NOT_NAME.search(t.text):
         return False
     return t.capital or t.stylised
 
