@@ -329,7 +329,7 @@ def test_a_source_that_only_mentions_a_page_still_adds_to_it_in_any_order(vault,
     build(vault)
     (vault / "raw" / "a.md").write_text(PAGERANK_A)  # makes the PageRank page later
     build(vault)
-    page = vault / "wiki" / "concepts" / "PageRank.md"
+    page = vault / "wiki" / "entities" / "PageRank.md"  # a stylised name: an entity
     meta = Page.parse(page.read_text()).meta
     assert meta["sources"] == ["[[Ranking notes]]", "[[Search history]]"]
     assert "made the difference for one company" in page.read_text()

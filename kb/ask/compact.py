@@ -41,7 +41,7 @@ _CITES = re.compile(r"(?:\s*\((\[\[[^\]]+#\^[^\]]+\]\])\))+\s*$")
 _ONE_CITE = re.compile(r"\[\[[^\]]+#\^[^\]]+\]\]")
 SHORT_PAGE = 800  # tokens: a page this short is read whole
 SKIM_UNITS = 8  # matching units a skim takes from a longer page, however long it is
-SKIM_TOKENS = 600  # what a skim may cost: the price of a read does not grow with the page
+SKIM_TOKENS = 800  # what a skim may cost: the price of a read does not grow with the page
 LEAD_UNITS = 4  # units of the lead (a source's summary) a skim starts with
 _WARNING = re.compile(r"^>\s*\[!warning\]", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.M)
@@ -310,11 +310,20 @@ def _cite_of(view: View, unit: Unit, text: str) -> tuple[str, str]:
     return text, f"[[{view.title}]]"
 
 
+ITEM_WORDS = 80  # a list item this short is quoted whole: its sentences explain each other
+
+
 def _sentences(raw: str, body: str) -> list[str]:
-    """Sentences of a block; a list's items one by one, so no sentence spans two."""
+    """Sentences of a block; a list's items one by one, so no sentence spans two, and a
+    short item whole ("Fast Mode is just smaller batches. Pay 6x more, ...")."""
     if _LIST_ITEM.match(raw):
         items = [" ".join(item.split()) for item in _LIST_ITEM.split(raw)]
-        return [s for item in items if item for s in sentences(item)]
+        return [
+            part
+            for item in items
+            if item
+            for part in ([item] if len(item.split()) <= ITEM_WORDS else sentences(item))
+        ]
     return sentences(body)
 
 

@@ -42,7 +42,7 @@ CUES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "definition": (
         re.compile(r"^\s*(what|who)\s+(is|are|was|were)\b", re.I),
         re.compile(
-            r"^\W*(?:[\w’'-]+\W+){0,4}(is|are|was|were) (a|an|the|one|not)\b"
+            r"^\W*(?:[\w’'-]+\W+){0,4}(is|are|was|were) (a|an|the|one|not|just|about)\b"
             r"|\bmeans\b|\bcalled\b|\bcoined\b",
             re.I,
         ),
@@ -98,6 +98,10 @@ def _similar(a: Note, b: Note) -> bool:
     """Near repeats, unless their numbers differ (two sources disagreeing is news)."""
     if set(_NUMBER.findall(a.text)) != set(_NUMBER.findall(b.text)):
         return False
+    if " ".join(a.text.split()) in " ".join(b.text.split()) or " ".join(b.text.split()) in " ".join(
+        a.text.split()
+    ):
+        return True  # a sentence, and the same with the one before it
     x, y = set(a.stems), set(b.stems)
     return len(x & y) / max(len(x | y), 1) >= 0.6
 

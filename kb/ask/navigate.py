@@ -294,6 +294,9 @@ def explore(reader: Reader, candidates: list[Candidate]) -> list[Note]:
     q, heap, seen, notes = reader.q, [], set(), []
     saved = {c.entry.title for c in candidates if c.score >= SAVED_ANSWER}
     last, idle = (0, 0.0), 0
+    # The best few pages are read whole before the walk may stop: a source's own text
+    # can say what no page made of its digest says ("Fast Mode is just smaller batches").
+    unread = {fold(c.entry.title) for c in candidates[:SEEDS]}
     for rank, c in enumerate(candidates):  # the best few are opened whatever their score
         _push(heap, max(c.score, MIN_PRIORITY) if rank < SEEDS else c.score, c.entry.title, None)
     while heap and len(reader.views) < MAX_VIEWS and reader.remaining > 100:
@@ -308,12 +311,16 @@ def explore(reader: Reader, candidates: list[Candidate]) -> list[Note]:
             continue
         found = compact.notes(view, q)
         notes += found
-        if strong(notes, q) >= ENOUGH or (title in saved and strong(found, q)):
-            break  # enough to answer, or a saved answer to this very question answers it
+        if anchor is None:
+            unread.discard(fold(title))
+        if title in saved and strong(found, q):
+            break  # a saved answer to this very question answers it
+        if strong(notes, q) >= ENOUGH and not unread:
+            break  # enough to answer
         progress = (strong(notes, q), max((q.coverage(n.stems) for n in notes), default=0.0))
         idle = 0 if progress > last else idle + 1
         last = max(progress, last)
-        if idle >= (PATIENCE if last[1] < COVERED else PATIENCE_ANSWERED):
+        if idle >= (PATIENCE if last[1] < COVERED else PATIENCE_ANSWERED) and not unread:
             break  # the last few reads taught nothing new: more of the same will not either
         _follow(heap, view, q, reader.index)
     if heap and reader.remaining <= 100:

@@ -39,6 +39,13 @@ _RELATION = re.compile(
     r"|\b(?:relation(?:ship)?|difference|connection)s? between (?P<c>.+?) and (?P<d>.+?)\W*$",
     re.I,
 )
+# Framing that asks for a kind of answer and names nothing the wiki could hold: "the rule
+# of thumb for the optimal batch size" asks about the optimal batch size.
+_FRAMES = re.compile(
+    r"\b(?:rules? of thumb|in a nutshell|in short|the gist|bottom line|main idea|key idea"
+    r"|in a word|roughly|approximately)\b",
+    re.I,
+)
 ONE_SIDE = 0.5
 GENERIC_WEIGHT = 0.3  # "long", "take", "read": common in any text, weak evidence of a topic
 
@@ -87,7 +94,7 @@ class Question:
     @classmethod
     def parse(cls, text: str) -> Question:
         asking = {norm(a) for a in _ASKING}
-        terms = [t for t in stems(text) if t not in asking]
+        terms = [t for t in stems(_FRAMES.sub(" ", text)) if t not in asking]
         if not terms:  # "What is it?": keep whatever words there are
             terms = [norm(w.lower()) for w in words(text)]
         sides: tuple[frozenset[str], ...] = ()

@@ -1,57 +1,51 @@
-"""PDF -> Document with pypdf: one section per page (`Page 3`), paragraphs anchored
-`page-3-p1`, title and author from the PDF metadata.
+"""PDF -> Document with pypdfium2 (PDFium): one section per page (`Page 3`), paragraphs
+anchored `page-3-p1`, title and author from the PDF metadata.
 
-pypdf gives text line by line; lines are joined into paragraphs (a short line ending a
-sentence, a bullet or a blank line ends one; words hyphenated across lines are rejoined)
-and running headers/footers repeated on many pages are dropped. A PDF without a text
-layer (a scan) is refused with "no extractable text"; a password-protected one too.
+PDFium places a space wherever the glyphs leave a gap, so words typeset with kerning
+instead of space characters (TeX output) keep their spaces; kb.convert.pdf_layout puts
+its text runs into lines in reading order, column by column on a two-column page. Lines
+are joined into paragraphs (a vertical gap, a short line ending a sentence, a bullet or a
+heading-like line ends one); a word hyphenated across lines is rejoined, keeping the
+hyphen only when the joined word is unknown and both halves are words
+("semi-automatically", but "existing" for "ex-/isting"); running headers and footers
+repeated on many pages are dropped. A PDF without a text layer (a scan) is refused with
+"no extractable text"; a password-protected one too.
 
     python -m kb.convert.pdf paper.pdf
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import statistics
 import sys
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
+import pypdfium2 as pdfium
 
+from kb.convert.pdf_layout import page_lines
 from kb.document import Block, ConversionError, Document, Section
-
-# pypdf reports recoverable damage through logging; without this it reaches stderr.
-logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 _BULLET = re.compile(r"^(?:[•◦▪●‣∙\-–*]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s")
 _SENTENCE_END = re.compile(r"""[.!?:;]["'”’)]*$""")
 _JUNK_TITLES = re.compile(r"^(untitled|microsoft word - .*|.*\.(docx?|pdf|tex|dvi))$", re.I)
+_LEFT_HALF, _RIGHT_HALF = re.compile(r"(\w+)-$"), re.compile(r"^(\w+)")
 
 
-def _damaged(exc: Exception) -> ConversionError:
-    return ConversionError(
-        f"PDF: damaged or truncated file ({type(exc).__name__}: {exc})",
-        "download or export the PDF again",
-    )
-
-
-def open_pdf(path: Path) -> PdfReader:
+def open_pdf(path: Path) -> pdfium.PdfDocument:
     try:
-        reader = PdfReader(path, strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise FileNotDecryptedError("password required")
-        _ = len(reader.pages)
-    except (FileNotDecryptedError, DependencyError) as exc:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise ConversionError(
+                "PDF: the file is password-protected or encrypted",
+                "save an unprotected copy (print to PDF) and add that instead",
+            ) from exc
         raise ConversionError(
-            "PDF: the file is password-protected or encrypted",
-            "save an unprotected copy (print to PDF) and add that instead",
+            f"PDF: damaged or truncated file ({exc})", "download or export the PDF again"
         ) from exc
-    except (PdfReadError, PdfStreamError, ValueError, KeyError, OSError) as exc:
-        raise _damaged(exc) from exc
-    return reader
 
 
 # Typographic ligatures as single code points ("ﬁve") defeat search and quoting.
@@ -60,14 +54,17 @@ _LIGATURES = str.maketrans(
 )
 
 
-def _page_texts(reader: PdfReader) -> list[str]:
-    texts = []
-    for page in reader.pages:
+def _page_lines(pdf: pdfium.PdfDocument) -> list[list[str]]:
+    pages = []
+    for page in pdf:
         try:
-            texts.append((page.extract_text() or "").translate(_LIGATURES))
-        except (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError) as exc:
-            raise _damaged(exc) from exc
-    return texts
+            lines = page_lines(page.get_textpage(), page.get_width())
+        except pdfium.PdfiumError as exc:
+            raise ConversionError(
+                f"PDF: damaged page ({exc})", "download or export the PDF again"
+            ) from exc
+        pages.append([line.translate(_LIGATURES) for line in lines])
+    return pages
 
 
 def _furniture(pages: list[list[str]]) -> set[str]:
@@ -97,7 +94,7 @@ def paragraphs(lines: list[str]) -> list[str]:
             if not line:
                 continue
         if current.endswith("-") and line[:1].islower():
-            current = current[:-1] + line  # a word hyphenated at the line end
+            current = _rejoin(current, line)  # a word hyphenated at the line end
         else:
             current = f"{current} {line}".strip()
         if len(line) < 0.75 * full and (
@@ -106,6 +103,25 @@ def paragraphs(lines: list[str]) -> list[str]:
             current = _flush(out, current)
     _flush(out, current)
     return out
+
+
+def _rejoin(current: str, line: str) -> str:
+    """`current` (ending in a hyphen) and the next line: "ex-" + "isting" is "existing",
+    but "semi-" + "automatically" keeps its hyphen, since only the halves are words."""
+    left, right = _LEFT_HALF.search(current), _RIGHT_HALF.search(line)
+    if left and right and _compound(left.group(1), right.group(1)):
+        return current + line
+    return current[:-1] + line
+
+
+@lru_cache(maxsize=4096)
+def _compound(left: str, right: str) -> bool:
+    from wordfreq import zipf_frequency  # loaded for the first hyphen only
+
+    def known(word: str) -> bool:
+        return zipf_frequency(word, "en") > 0
+
+    return len(left) > 1 and not known(left + right) and known(left) and known(right)
 
 
 def _heading_like(line: str, current: str, full: float) -> bool:
@@ -124,21 +140,20 @@ def _flush(out: list[str], current: str) -> str:
     return ""
 
 
-def _meta(reader: PdfReader) -> dict[str, str]:
-    info = reader.metadata or {}
+def _meta(info: dict[str, str]) -> dict[str, str]:
     meta = {}
-    author = str(info.get("/Author") or "").strip()
+    author = (info.get("Author") or "").strip()
     if author:
         meta["author"] = author
-    created = str(info.get("/CreationDate") or "")
+    created = info.get("CreationDate") or ""
     match = re.match(r"D:(\d{4})(\d{2})?(\d{2})?", created)
     if match:
         meta["published"] = "-".join(g for g in match.groups() if g)
     return meta
 
 
-def _title(reader: PdfReader, first_page: list[str], path: Path) -> str:
-    title = str((reader.metadata or {}).get("/Title") or "").strip()
+def _title(info: dict[str, str], first_page: list[str], path: Path) -> str:
+    title = (info.get("Title") or "").strip()
     if title and not _JUNK_TITLES.match(title):
         return title
     if first_page and 8 <= len(first_page[0]) <= 150:
@@ -148,8 +163,12 @@ def _title(reader: PdfReader, first_page: list[str], path: Path) -> str:
 
 
 def convert(path: Path, limits: object = None) -> Document:
-    reader = open_pdf(path)
-    pages = [[line.strip() for line in text.split("\n")] for text in _page_texts(reader)]
+    pdf = open_pdf(path)
+    try:
+        info = pdf.get_metadata_dict(skip_empty=True)
+        pages = _page_lines(pdf)
+    finally:
+        pdf.close()
     if not any(line for lines in pages for line in lines):
         raise ConversionError(
             f"PDF: no extractable text in {len(pages)} page(s), probably a scan",
@@ -163,7 +182,7 @@ def convert(path: Path, limits: object = None) -> Document:
         if blocks:
             sections.append(Section(f"Page {number}", tuple(blocks)))
     first = [line for line in pages[0] if line]
-    return Document(_title(reader, first, path), "pdf", tuple(sections), meta=_meta(reader))
+    return Document(_title(info, first, path), "pdf", tuple(sections), meta=_meta(info))
 
 
 if __name__ == "__main__":

@@ -27,15 +27,19 @@ from kb.editors.base import (
     Topic,
     Verdict,
 )
+from kb.editors.lang import of_text
 from kb.editors.quantities import of_sentence
 from kb.editors.sentences import Sentence, claim, split
-from kb.editors.shape import items, shape
+from kb.editors.shape import heads, items, shape
 from kb.editors.topics import candidates, name_of, select, sentence_topics
 from kb.wiki.names import concept_key
 
 # Beyond its own topics, how many other names and terms a source offers to pages that
 # exist (it never creates a page from these): how sources meet on one page.
 MENTIONS = 40
+# A long source has more to say: about a topic per 200 words beyond the configured floor.
+WORDS_PER_TOPIC = 200
+MAX_TOPICS = 60
 # Spoken filler: a sentence full of it is talk about the talk, not a claim to cite.
 _FILLER = frozenset("yeah um uh uhm like okay ok mean gonna wanna kinda sorta basically".split())
 
@@ -61,12 +65,15 @@ class ExtractiveEditor:
 
     def digest(self, doc: Document, previous: Digest | None = None) -> Digest:
         sents = self.split(doc)
-        plains = [s.plain for s in sents]
-        ranked_topics = select(candidates(plains), self.topics + MENTIONS)
-        chosen, extra = ranked_topics[: self.topics], ranked_topics[self.topics :]
+        lang = of_text(" ".join(s.plain for s in sents[:200]))
+        size = sum(len(s.plain.split()) for s in sents)
+        limit = max(self.topics, min(MAX_TOPICS, size // WORDS_PER_TOPIC))
+        found = candidates(sents, lang, heads(doc))
+        ranked_topics = select(found, limit + MENTIONS, size, sents)
+        chosen, extra = ranked_topics[:limit], ranked_topics[limit:]
         cands = [c for c, _ in chosen]
         weight = {c.key: math.log(1 + len(c.sentences)) for c in cands}
-        by_sentence = sentence_topics(plains, cands)
+        by_sentence = sentence_topics(cands)
         scores = [self._score(s, by_sentence.get(s.index, []), weight) for s in sents]
         ranked = sorted(range(len(sents)), key=lambda i: (-scores[i], i))
         top = [i for i in ranked if scores[i] > 0]

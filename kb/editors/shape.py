@@ -84,6 +84,17 @@ def _chapters(doc: Document) -> list[tuple[str, tuple[str, ...]]]:
     return [(h, tuple(a)) for h, a in out if a]
 
 
+def heads(doc: Document) -> list[str]:
+    """The source's title, headings and short title-like lines (a heading in a plain-text
+    source): a term they name is one the source is about."""
+    lines = [
+        b.text
+        for b in doc.blocks()
+        if b.kind == "para" and _title_like(b.text.strip("\"'“”‘’ ")) and b.text[:1].isalnum()
+    ]
+    return [doc.title, *doc.headings(), *lines]
+
+
 def _title_like(text: str) -> bool:
     text = text.strip()
     return bool(_TITLE_LINE.match(text)) and len(text.split()) <= 16 and text[-1:] not in ".!?:;,"

@@ -19,8 +19,10 @@ _ABBREV = re.compile(
 _MD_NOISE = re.compile(
     r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)|[*_`>#|]+|^\s*(?:[-+]|\d+\.)\s+", re.M
 )
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'’][A-Za-z0-9]+)*")
-TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'’][A-Za-z0-9]+)*|\d+(?:[.,]\d+)*%?|[^\sA-Za-z0-9]")
+# Words in any alphabet ("Rīga", "año"); a token may also join parts with a dot, as names
+# do ("llm.c", "torch.compile"), but a dot that ends a sentence is a token of its own.
+WORD = re.compile(r"[^\W\d_][^\W_]*(?:[-'’][^\W_]+)*")
+TOKEN = re.compile(r"[^\W\d_][^\W_]*(?:[-'’.][^\W_]+)*|\d+(?:[.,]\d+)*%?|[^\s\w]|_")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -57,6 +59,8 @@ new old huge big small large giant previous obvious great good bad real whole fu
 different same own next last first second third many few certain main major entire general
 specific particular single various several important possible clear true false best better
 worst little long short high low early late recent current actual complete modern
+smaller larger bigger higher lower longer shorter faster slower cheaper newer older greater
+fewer
 """
 )
 

@@ -1,178 +1,227 @@
-"""Key-phrase topics for the extractive editor: which concepts and entities a text discusses.
+"""The topics of a source: which names and terms are worth a page, and under what title.
 
-Candidates are runs of non-stop-words inside a sentence: capitalised names (entities),
-acronyms and mixed-case terms (HBM, microGPT), and 2-3 word phrases (batch size, KV
-cache). Each is counted once per sentence, scored by spread and length, and a phrase that
-mostly occurs inside a longer selected one is folded into it. Surface variants share a
-`concept_key`, so `KV cache`, `KV caches` and `kv-cache` are one topic.
+Names come from kb.editors.names and terms from kb.editors.terms, in the source's
+language (kb.editors.lang); a language kb has no word list for yields names only. A term
+and a name of one key are one candidate, and an acronym pair ("mixture of experts
+(MoE)") makes one candidate of both, titled by the form said more often.
+
+How much a candidate needs to be a topic depends on how common its words are in
+general language (the rarest word's Zipf frequency): a rare term ("prefill",
+"roofline") needs two sentences; a word of moderate frequency three (or two and
+evidence: defined, in a heading, paired with an acronym; a phrase of them, two); a
+phrase of everyday words
+("physical world", "stepping stones") needs evidence; and an everyday word on its own
+("fridge", "amount", "users") needs evidence, three sentences and to head at least two
+of the source's terms ("memory": memory bandwidth, memory wall). Names need two
+sentences; an everyday acronym ("AI", "CEO") needs evidence too. Candidates are ranked
+by sentences and blocks, length and specificity; one that mostly occurs inside a longer
+chosen one is folded into it.
 
     python -m kb.editors.topics raw/example.md
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from functools import lru_cache
 
-from kb.editors.text import GENERIC, MODIFIERS, STOPWORDS, TOKEN, WORD
+from kb.editors import terms
+from kb.editors.lang import Language, function_words
+from kb.editors.names import names
+from kb.editors.phrases import Candidate
+from kb.editors.sentences import Sentence
 from kb.wiki.names import concept_key
 
-_ROMAN = re.compile(r"^(?=[IVXLC]{2,}$)C{0,3}(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
-_UPPER = re.compile(r"^[A-Z][A-Z0-9-]+s?$")  # HBM, GPUs, GPT-5
-_TITLE = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Za-z]+)*$")  # Karpathy, Reiner
-# microGPT, nanoGPT, DeepWiki, PyTorch, fp8: case or digits inside the word mark a name.
-_MIXED = re.compile(
-    r"^[a-z0-9]+[A-Z][A-Za-z0-9-]*$|^[A-Z][a-z]+[A-Z][A-Za-z0-9-]*$|^[a-z]+\d[a-z0-9]*$"
-)
-# Single lower-case words with these endings are adjectives or adverbs, not page names.
-_NOT_NOUN = ("able", "ible", "ive", "ic", "al", "ous", "ful", "less", "ly", "ish", "ary", "est")
+EVERYDAY = 3.9  # Zipf: "fridge" 4.0, "memory" 4.8, "batch" 3.9 are everyday words
+RARE = 3.0  # below wordfreq's small list: "prefill", "roofline", "torchao"
+# An everyday word is a topic only if the source says it this many times more often than
+# general language would: "memory" in a lecture on inference (~100x), not "human" (~12x).
+KEYNESS = 30
 
 
-@dataclass
-class Candidate:
-    key: str
-    words: int
-    forms: Counter = field(default_factory=Counter)
-    sentences: set[int] = field(default_factory=set)
-    entity_votes: int = 0
-    special: bool = False  # acronym / mixed case / multi-word: specific enough on its own
-
-    @property
-    def entity(self) -> bool:
-        """A name when most occurrences are capitalised mid-sentence, and a one-word name
-        is never also written in lower case (then it is a common word: "Water", "water")."""
-        if self.words == 1 and any(f.islower() for f in self.forms):
-            return False
-        return self.entity_votes > 0
-
-
-def local_stopwords(sentences: list[str], top: int = 30) -> frozenset[str]:
-    """The document's own most frequent short words: its function words, in any language
-    (de, la, que; je, le; che, gli), so a French or Spanish text yields no "De la" topic."""
-    counts = Counter(w for s in sentences for w in WORD.findall(s) if len(w) <= 3 and w.islower())
-    return STOPWORDS | {w for w, _ in counts.most_common(top)}
-
-
-def _runs(sentence: str, stop: frozenset[str] = STOPWORDS) -> list[list[tuple[str, bool]]]:
-    """Runs of candidate words; each word flagged True when it starts the sentence."""
-    runs: list[list[tuple[str, bool]]] = [[]]
-    first = True
-    for tok in TOKEN.findall(sentence):
-        word = tok[0].isalpha()
-        if tok.endswith(("'s", "’s")):
-            tok = tok[:-2]  # possessive: Karpathy's -> Karpathy
-        if not word or tok.lower() in stop or len(tok) < 2 or "'" in tok or "’" in tok:
-            if runs[-1]:
-                runs.append([])
+def candidates(sentences: list[Sentence], lang: Language, heads: list[str]) -> dict:
+    """key -> Candidate: the source's names, and (in a language with a word list) its
+    terms, with their evidence; `heads` are its headings and title-like lines."""
+    found = {c.key: c for c in names(sentences, lang)}
+    if not lang.known:
+        return found
+    words = {w for c in found.values() if c.entity for f in c.forms for w in f.split()}
+    for key, term in terms.candidates(sentences, lang, words).items():
+        if key in found:
+            _absorb(found[key], term)
         else:
-            runs[-1].append((tok.strip("'’"), first))
-        if tok.strip():
-            first = False
-    return [r for r in runs if r]
-
-
-@lru_cache(maxsize=200_000)  # pure; the same phrases recur across sentences and sources
-def _shape(words: tuple[tuple[str, bool], ...]) -> tuple[bool, bool, bool]:
-    """(keep, entity, special) for a candidate phrase."""
-    texts = [w for w, _ in words]
-    if len(words) == 1:
-        w, initial = words[0]
-        if _ROMAN.match(w):
-            return False, False, False  # chapter numbers, not acronyms
-        if _UPPER.match(w) or _MIXED.match(w):
-            return True, False, True
-        if _TITLE.match(w):
-            return (not initial and w.lower() not in GENERIC), True, False
-        return (
-            (len(w) >= 5 and w.lower() not in GENERIC and not w.endswith(_NOT_NOUN)),
-            False,
-            False,
-        )
-    if any(t.lower().endswith("ly") for t in texts) or texts[-1].lower().endswith("ed"):
-        return False, False, False
-    if texts[0].lower() in MODIFIERS or len(set(texts)) < len(texts):
-        return False, False, False
-    if all(t.lower() in GENERIC for t in texts):
-        return False, False, False
-    entity = all(_TITLE.match(t) or _UPPER.match(t) for t in texts) and bool(
-        _TITLE.match(texts[-1])
-    )
-    if words[0][1] and not entity and texts[0].lower() in GENERIC:
-        return False, False, False
-    return True, entity, True
-
-
-def candidates(sentences: list[str]) -> dict[str, Candidate]:
-    found: dict[str, Candidate] = {}
-    stop = local_stopwords(sentences)
-    for i, sentence in enumerate(sentences):
-        for run in _runs(sentence, stop):
-            for n in (1, 2, 3):
-                for start in range(len(run) - n + 1):
-                    words = tuple(run[start : start + n])
-                    keep, entity, special = _shape(words)
-                    if not keep:
-                        continue
-                    form = " ".join(w for w, _ in words)
-                    key = concept_key(form)
-                    cand = found.setdefault(key, Candidate(key, n))
-                    cand.forms[form] += 1
-                    cand.sentences.add(i)
-                    cand.entity_votes += 1 if entity else -1
-                    cand.special |= special
+            found[key] = term
+    _pairs(found, sentences, lang)
+    _gerunds(found)
+    headed, defined = terms.headings(heads), terms.defined(sentences)
+    for c in found.values():
+        c.evidence |= {"heading"} if c.key in headed else set()
+        c.evidence |= {"defined"} if c.key in defined else set()
+        if not c.entity and c.words == 1 and c.zipf == 0 and _lower(c):
+            form = c.forms.most_common(1)[0][0]
+            if terms.verb(sentences, form):
+                c.sentences.clear()  # "cannot amortize": a verb, however rare
+            # a coined word: a project's name when no sentence opens with it capitalised
+            # and none puts "the" before it ("nanochat"), else a term ("prefill")
+            c.entity = not c.opens and not terms.determined(sentences, form)
+            c.keep_case = c.entity
     return found
 
 
-def _score(c: Candidate) -> float:
-    n = len(c.sentences)
-    plain_word = not (c.special or c.entity)
-    if n < (4 if plain_word else 3 if c.words == 3 else 2):
+def _lower(c: Candidate) -> bool:
+    return all(f.islower() for f in c.forms)
+
+
+def _absorb(into: Candidate, other: Candidate) -> None:
+    into.forms.update(other.forms)
+    into.sentences |= other.sentences
+    into.blocks |= other.blocks
+    into.evidence |= other.evidence
+    into.aliases |= other.aliases
+
+
+def _pairs(found: dict[str, Candidate], sentences: list[Sentence], lang: Language) -> None:
+    """An expansion and its acronym become one candidate, keyed by the form said in more
+    sentences, the other kept as an alias."""
+    for key, (expansion, acronym) in sorted(terms.pairs(sentences).items()):
+        exp = found.get(key)
+        if exp is None:
+            said = terms.count_phrase(sentences, expansion)
+            exp = Candidate(key, len(expansion.split()), special=True)
+            exp.zipf = min(lang.zipf(w) for w in expansion.replace("-", " ").split())
+            for s in said:
+                exp.add(expansion, s.index, s.block.anchor)
+        short = found.pop(concept_key(acronym), None) or Candidate(concept_key(acronym), 1)
+        found.pop(key, None)
+        main, other = (short, exp) if len(short.sentences) > len(exp.sentences) else (exp, short)
+        _absorb(main, other)
+        main.aliases |= {acronym, expansion} - {name_of(main)}
+        main.evidence.add("acronym")
+        main.special = True
+        found[main.key] = main
+
+
+def _gerunds(found: dict[str, Candidate]) -> None:
+    """ "decoding" is "decode", "batching" is "batch": one term, the other an alias."""
+    for key in sorted(k for k in found if k.endswith("ing") and " " not in k):
+        base = next((b for b in (key[:-3], key[:-3] + "e") if b in found), None)
+        if base and not found[base].entity and not found[key].entity:
+            gerund = found.pop(key)
+            found[base].aliases |= set(gerund.forms)
+            _absorb(found[base], gerund)
+
+
+def _heads(found: dict[str, Candidate]) -> Counter:
+    """word key -> how many of the source's multi-word candidates (said twice) hold it."""
+    out: Counter = Counter()
+    for c in found.values():
+        if c.words > 1 and len(c.sentences) >= 2:
+            out.update(set(c.key.split()))
+    return out
+
+
+def score(c: Candidate, heads: Counter, words: int) -> float:
+    """How much a candidate deserves a page; 0 when it does not (see the module doc).
+    `words`: the source's length, against which an everyday word's count is judged."""
+    n, evidence = len(c.sentences), bool(c.evidence)
+    if n < 2 or c.key in function_words():
         return 0.0
-    return n * (1.0 + 0.5 * (c.words - 1)) * (0.6 if plain_word else 1.3)
+    if c.entity or (c.special and c.words == 1):
+        if not c.entity and c.zipf >= EVERYDAY and not c.evidence & {"defined", "acronym"}:
+            return 0.0  # "AI", "CEO": an everyday acronym
+        weight = 1.3
+    elif c.zipf < RARE:
+        weight = 1.0
+    elif c.zipf < EVERYDAY:
+        if n < 3 and c.words == 1 and not evidence:
+            return 0.0
+        weight = 1.0
+    elif c.words > 1:
+        if not evidence:
+            return 0.0
+        weight = 0.8
+    else:
+        if not evidence or n < 3 or heads[c.key] < 2 or n < KEYNESS * _expected(c, words):
+            return 0.0
+        weight = 0.6
+    size = (n + len(c.blocks)) / 2
+    rare = 1.0 + max(0.0, 4.5 - c.zipf) / 3  # "prefill" counts for more than "bandwidth"
+    return size * (1.0 + 0.5 * (c.words - 1)) * weight * rare * (1.5 if evidence else 1.0)
+
+
+def _expected(c: Candidate, words: int) -> float:
+    """How often general language would say the word in a text this long."""
+    return words * 10 ** (c.zipf - 9)
 
 
 def _inside(short: str, long: str) -> bool:
     return f" {short} " in f" {long} " and short != long
 
 
-def select(found: dict[str, Candidate], limit: int) -> list[tuple[Candidate, list[str]]]:
-    """Top candidates with the aliases folded into each (a name's surname, for instance)."""
+def select(
+    found: dict[str, Candidate], limit: int, words: int, sentences: list[Sentence] = ()
+) -> list[tuple[Candidate, list[str]]]:
+    """The best `limit` candidates, each with its aliases; a candidate said mostly inside
+    a longer chosen one ("KV" in "KV cache"), or almost only where a chosen one is said
+    ("optimal batch" beside "batch size"), is folded into it. `words`: the source's
+    length."""
+    heads = _heads(found)
+    scored = {k: score(c, heads, words) for k, c in found.items()}
     ranked = sorted(
-        (c for c in found.values() if _score(c) > 0), key=lambda c: (-_score(c), -c.words, c.key)
+        (c for c in found.values() if scored[c.key] > 0),
+        key=lambda c: (-scored[c.key], -c.words, c.key),
     )
     chosen: list[tuple[Candidate, list[str]]] = []
     for cand in ranked:
         if len(chosen) >= limit:
             break
-        merged = False
-        for other, aliases in chosen:
-            n_cand, n_other = len(cand.sentences), len(other.sentences)
-            if _inside(cand.key, other.key) and n_cand < 2 * n_other:
-                surname = other.key.endswith(" " + cand.key) and cand.key not in GENERIC
-                if cand.entity and other.entity and surname:
-                    aliases.append(cand.forms.most_common(1)[0][0])
-                merged = True
-            elif _inside(other.key, cand.key) and n_cand < 0.6 * n_other:
-                merged = True
-            if merged:
-                break
-        if not merged:
-            chosen.append((cand, []))
-    return chosen
+        n_cand = len(cand.sentences)
+        folded = any(
+            (_inside(cand.key, other.key) and n_cand < 2 * len(other.sentences))
+            or (_inside(other.key, cand.key) and n_cand < 0.6 * len(other.sentences))
+            or (_overlap(cand, other) and len(cand.sentences - other.sentences) < 0.2 * n_cand)
+            for other, _ in chosen
+        )
+        if not folded and not _verb(cand, sentences):
+            chosen.append((cand, sorted(cand.aliases)))
+    return [(c, a) for c, a in chosen if not _covered(c, chosen)]
+
+
+def _verb(c: Candidate, sentences: list[Sentence]) -> bool:
+    """A single lower-case word said after "to" or a modal ("traverse"): no topic."""
+    if c.words > 1 or c.entity or c.special:
+        return False
+    return terms.verb(sentences, c.forms.most_common(1)[0][0])
+
+
+def _covered(c: Candidate, chosen: list[tuple[Candidate, list[str]]]) -> bool:
+    """A chosen word said mostly inside a longer chosen one ("KV" beside "KV cache")."""
+    for other, _ in chosen:
+        if _inside(c.key, other.key) and len(c.sentences - other.sentences) < 0.3 * len(
+            c.sentences
+        ):
+            return True
+    return False
+
+
+def _overlap(a: Candidate, b: Candidate) -> bool:
+    """Sharing a word, neither inside the other: "optimal batch", "batch size"."""
+    shared = set(a.key.split()) & set(b.key.split())
+    return bool(shared) and not _inside(a.key, b.key) and not _inside(b.key, a.key)
 
 
 def name_of(c: Candidate) -> str:
-    """The most common surface form; ties go to the one with capitals, then the first."""
-    best = max(c.forms.items(), key=lambda kv: (kv[1], sum(ch.isupper() for ch in kv[0])))[0]
-    if best.islower() and not any(ch.isdigit() for ch in best):
-        return best[0].upper() + best[1:]  # page titles in sentence case: "Batch size"
+    """The most common form of the candidate's own key (a person's full name, not the
+    first name said alone); ties go to the one with capitals. Terms in sentence case
+    ("Batch size"); names and coined words as written ("nanochat", "microGPT")."""
+    own = [(f, n) for f, n in c.forms.items() if concept_key(f) == c.key] or list(c.forms.items())
+    best = max(own, key=lambda kv: (kv[1], sum(ch.isupper() for ch in kv[0]), kv[0]))[0]
+    if best.islower() and not c.keep_case and not any(ch.isdigit() for ch in best):
+        return best[0].upper() + best[1:]
     return best
 
 
-def sentence_topics(sentences: list[str], chosen: list[Candidate]) -> dict[int, list[str]]:
+def sentence_topics(chosen: list[Candidate]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = defaultdict(list)
     for c in chosen:
         for i in sorted(c.sentences):
@@ -184,9 +233,16 @@ if __name__ == "__main__":
     from pathlib import Path
 
     from kb.convert import convert
-    from kb.editors.text import plain, sentences
+    from kb.editors.lang import of_text
+    from kb.editors.sentences import split
+    from kb.editors.shape import heads as headlines
 
     doc = convert(Path(sys.argv[1]))
-    sents = [plain(s) for b in doc.blocks() for s in sentences(b.text)]
-    for cand, aliases in select(candidates(sents), 30):
-        print(f"{_score(cand):6.1f} {name_of(cand)!r} entity={cand.entity} aliases={aliases}")
+    sents = split(doc)
+    language = of_text(" ".join(s.plain for s in sents))
+    found = candidates(sents, language, headlines(doc))
+    heads_, size = _heads(found), sum(len(s.plain.split()) for s in sents)
+    print(language.code or "unknown")
+    for cand, aliases in select(found, int(sys.argv[2]) if len(sys.argv) > 2 else 40, size, sents):
+        kind = "E" if cand.entity else "C"
+        print(f"{score(cand, heads_, size):6.1f} {kind} {name_of(cand)!r} {aliases}")

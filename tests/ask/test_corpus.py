@@ -33,8 +33,18 @@ IN_SOURCE_TEXT = [
     ("What is microGPT?", "200 lines", "Karpathy feed absorb", {"^p38", "^p39"}),
     ("What is nanochat?", "minimalist llm training framework", "Your dependencies", {"^p21"}),
     ("What is Fast Mode?", "fast mode is just smaller batches", "Pope lecture", {"^p12"}),
-    ("Why are frontier models over-trained?", "100x over-trained", "Pope lecture", {"^p19"}),
+    ("Why are frontier models over-trained?", "100x over-trained", "Pope lecture", {"^p19", "^p7"}),
     ("What is the memory wall?", "memory wall is real and paradoxical", "Pope lecture", {"^p18"}),
+    # phrased unlike the text: a framing phrase, a plural, a list item quoted whole
+    (
+        "What is the rule of thumb for the optimal batch size?",
+        "300 times",
+        "Pope lecture",
+        {"^p7", "^p10", "^p36"},
+    ),
+    ("How much faster is Fast Mode?", "2.5x faster decode", "Pope lecture", {"^p12"}),
+    ("Who is the CEO of MatX?", "reiner pope", "Pope lecture", {"^p5"}),
+    ("What limits context length?", "memory bandwidth", "Pope lecture", {"^p62", "^p26"}),
 ]
 
 

@@ -146,9 +146,10 @@ def test_a_link_without_an_anchor_does_not_collect_the_pages_anchors(example_wik
 
 
 def test_starting_kb_does_not_import_the_converter_libraries():
+    libraries = ("trafilatura", "pypdfium2", "ebooklib", "bs4", "wordfreq")
     code = (
-        "import sys, kb.cli, kb.convert; "
-        "print([m for m in ('trafilatura', 'pypdf', 'ebooklib', 'bs4') if m in sys.modules])"
+        "import sys, kb.cli, kb.convert, kb.ask.core; "
+        f"print([m for m in {libraries!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

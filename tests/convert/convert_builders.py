@@ -181,6 +181,73 @@ def make_pdf(path: Path, pages: list[list[str]], title: str = "", author: str = 
         f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
     )
     objects = [o.replace("FONT", str(font)) for o in objects]
+    return _write_pdf(path, objects, f" /Info {info} 0 R")
+
+
+def _cid_font(chars: list[str]) -> tuple[str, str, str]:
+    """A Type0 font's ToUnicode CMap, its CIDFont and the font, as TeX's dvipdfmx writes
+    them: glyph codes are CIDs, and a space glyph exists (wide, as in a monospaced font)
+    but is never used, since TeX puts the space between words as a kerning offset."""
+    cmap_lines = "\n".join(f"<{n + 1:04x}> <{ord(c):04x}>" for n, c in enumerate(chars))
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+        "1 begincodespacerange <0000> <ffff> endcodespacerange\n"
+        f"{len(chars)} beginbfchar\n{cmap_lines}\nendbfchar\n"
+        "endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    widths = " ".join("600" if c == " " else "500" for c in chars)
+    descendant = (
+        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /KbSerif /CIDSystemInfo"
+        " << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor DESC 0 R"
+        f" /W [1 [{widths}]] /CIDToGIDMap /Identity >>"
+    )
+    font = (
+        "<< /Type /Font /Subtype /Type0 /BaseFont /KbSerif /Encoding /Identity-H"
+        " /DescendantFonts [CIDF 0 R] /ToUnicode CMAP 0 R >>"
+    )
+    return f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream", descendant, font
+
+
+def make_typeset_pdf(path: Path, pages: list[list[tuple[float, float, str]]]) -> Path:
+    """A PDF typeset the way TeX does it: each line placed at (x, y) with its words in one
+    TJ array, the gap between two words a kerning offset, never a space character. Lines
+    are written in the order given, so a two-column page can list them row by row."""
+    chars = sorted({" ", *(c for lines in pages for _, _, t in lines for c in t)})
+    cid = {c: n + 1 for n, c in enumerate(chars)}
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
+    kids = []
+    for lines in pages:
+        ops = []
+        for x, y, text in lines:
+            words = ["<" + "".join(f"{cid[c]:04x}" for c in w) + ">" for w in text.split()]
+            ops.append(f"BT /F1 10 Tf 1 0 0 1 {x} {y} Tm [{' -250 '.join(words)}] TJ ET")
+        stream = "\n".join(ops)
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+        objects.append(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 FONT 0 R >> >> /Contents {len(objects)} 0 R >>"
+        )
+        kids.append(len(objects))
+    cmap, descendant, font = _cid_font(chars)
+    objects += [
+        cmap,
+        "<< /Type /FontDescriptor /FontName /KbSerif /Flags 6 /FontBBox [0 -200 1000 800]"
+        " /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>",
+        descendant,
+        font,
+    ]
+    n = len(objects)
+    marks = {"CMAP": n - 3, "DESC": n - 2, "CIDF": n - 1, "FONT": n}
+    refs = " ".join(f"{k} 0 R" for k in kids)
+    objects[1] = f"<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>"
+    for mark, number in marks.items():
+        objects = [o.replace(f"{mark} 0 R", f"{number} 0 R") for o in objects]
+    return _write_pdf(path, objects, "")
+
+
+def _write_pdf(path: Path, objects: list[str], extra_trailer: str) -> Path:
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, body in enumerate(objects, 1):
@@ -189,7 +256,7 @@ def make_pdf(path: Path, pages: list[list[str]], title: str = "", author: str = 
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {info} 0 R >>\n"
+    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{extra_trailer} >>\n"
     out += f"{trailer}startxref\n{xref}\n%%EOF\n".encode()
     path.write_bytes(bytes(out))
     return path

@@ -101,6 +101,8 @@ def _maint_guide(doc: Document) -> None:
     assert doc.title == "Debian New Maintainers' Guide"
     assert doc.meta["author"] == "Josip Rodin and Osamu Aoki"
     assert len(doc.sections) > 50 and doc.sections[0].heading == "Page 1"
+    text = " ".join(b.text for b in doc.blocks())  # TeX's kerned spaces stay spaces
+    assert "This document was made using these two documents as examples" in text
 
 
 def _naacl(doc: Document) -> None:

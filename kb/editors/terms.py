@@ -1,0 +1,217 @@
+"""Terms in a source: the noun phrases it defines or leans on ("batch size", "KV cache").
+
+Candidates are 1-3 word runs between the language's stop words (a capitalised word inside
+a sentence is a name, not part of a term; in a headline every word is lower case at
+heart). Each is counted once per sentence, with the rarest of its words' frequencies in
+the source's language: "prefill" is rare in general language, "fridge" is everyday.
+Evidence that the source leans on a term: it defines it ("Prefill is ...", "called X",
+"known as X"), names it in a heading or in a short title-like line, or pairs it with an
+acronym ("mixture of experts (MoE)", "High-bandwidth memory, or HBM"): a pair makes the
+expansion a term even across its "of", with the acronym as an alias.
+
+    python -m kb.editors.terms raw/example.md
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from kb.editors.lang import Language, function_words
+from kb.editors.phrases import Candidate, Tok, title_case, tokens
+from kb.editors.sentences import Sentence
+from kb.editors.text import GENERIC, MODIFIERS
+from kb.wiki.names import concept_key
+
+# Single lower-case words with these endings are adjectives or adverbs, not page names.
+_NOT_NOUN = ("able", "ible", "ive", "ic", "al", "ous", "ful", "less", "ly", "ish", "ary", "est")
+_DEFINED = re.compile(
+    r"^\W*(?:the |a |an )?((?:[\w’'-]+ ){0,3}[\w’'-]+),? (?:(?:is|are) (?:a|an|the|one)|means"
+    r"|refers to|stands for)\b",
+    re.I,
+)
+_CALLED = re.compile(
+    r"\b(?:called|known as|termed|dubbed|coined(?: the term)?|term)\s+"
+    r"[\"“‘']?((?:[\w’'.-]+ ?){1,4})",
+    re.I,
+)
+_PAIR = re.compile(r"((?:[\w’'-]+ ){0,6}[\w’'-]+)(?: \(|, or )([A-Z][A-Za-z]{0,8}[A-Z])s?\b")
+# Units of measure: what a number counts, never a topic of its own.
+UNITS = frozenset(
+    "millisecond microsecond nanosecond second minute hour day week month year byte"
+    " kilobyte megabyte gigabyte terabyte petabyte bit percent dollar cent euro meter"
+    " kilometer gram kilogram watt kilowatt megawatt hertz".split()
+)
+# Last parts of hyphenated modifiers: "memory-bound", "character-level", "large-scale".
+_MODIFYING = frozenset(
+    "bound level scale based free like wide aware heavy friendly sized style end art"
+    " oriented driven native only first long term time".split()
+)
+_DETERMINERS = frozenset("the a an this that these those its their our his her".split())
+_MODALS = frozenset("to can cannot will would could should must may might not".split())
+
+
+def _term_word(t: Tok, headline: bool, stop: frozenset[str], names: set[str]) -> bool:
+    if not t.word or t.text.lower() in stop or len(t.text) < 2 or "'" in t.text or "’" in t.text:
+        return False
+    if t.text in names:
+        return False  # "Karpathy" opening a sentence is still a name
+    if t.acronym or t.stylised or headline or t.initial:
+        return True
+    return not t.capital  # inside a sentence, a capital makes a name
+
+
+def _runs(
+    toks: list[Tok], headline: bool, stop: frozenset[str], names: set[str]
+) -> list[list[Tok]]:
+    runs: list[list[Tok]] = [[]]
+    for t in toks:
+        if _term_word(t, headline, stop, names):
+            runs[-1].append(t)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
+def _fit(words: list[Tok], never: frozenset[str]) -> bool:
+    """A plausible page name: a noun, or a phrase that is neither a description ("huge
+    amount") nor a clause fragment ("quickly matters", "was built")."""
+    texts = [w.text.lower() for w in words]
+    if all(t in never for t in texts):
+        return False
+    if len(words) == 1:
+        w = words[0]
+        if w.acronym or w.stylised:
+            return False  # a name's business (kb.editors.names)
+        if "-" in w.text and (texts[0].count("-") > 1 or texts[0].rsplit("-", 1)[1] in _MODIFYING):
+            return False  # "memory-bound", "end-to-end": a modifier, not a thing
+        return (
+            len(w.text) >= 4
+            and texts[0] not in GENERIC
+            and concept_key(texts[0]) not in UNITS
+            and not texts[0].endswith(_NOT_NOUN)
+            and not (len(w.text) >= 6 and texts[0].endswith("ed"))  # "jagged", "trained"
+        )
+    if any(t.endswith("ly") for t in texts) or texts[-1].endswith(("ed", *_NOT_NOUN)):
+        return False
+    if texts[0] in MODIFIERS or len(set(texts)) < len(texts):
+        return False
+    if all(t in GENERIC for t in texts):
+        return False
+    return not (words[0].initial and texts[0] in GENERIC)
+
+
+def candidates(
+    sentences: list[Sentence], lang: Language, names: set[str] = frozenset()
+) -> dict[str, Candidate]:
+    """key -> term Candidate: every 1-3 word run of the source, counted per sentence.
+    `names`: the words of the source's capitalised names, never part of a term."""
+    found: dict[str, Candidate] = {}
+    never = function_words()
+    for s in sentences:
+        toks = tokens(s.plain)
+        headline = title_case(toks)
+        for run in _runs(toks, headline, lang.stop, names):
+            for n in (1, 2, 3):
+                for start in range(len(run) - n + 1):
+                    words = run[start : start + n]
+                    if not _fit(words, never):
+                        continue
+                    form = " ".join(w.text for w in words)
+                    if words[0].initial or headline:
+                        form = " ".join(
+                            w.text if w.acronym or w.stylised else w.text.lower() for w in words
+                        )
+                    key = concept_key(form)
+                    cand = found.get(key)
+                    if cand is None:
+                        zipf = min(lang.zipf(p) for w in words for p in w.text.split("-") if p)
+                        cand = found[key] = Candidate(key, n, special=n > 1, zipf=zipf)
+                    cand.add(form, s.index, s.block.anchor)
+                    cand.opens |= words[0].initial and words[0].capital
+    return found
+
+
+def headings(texts: list[str]) -> set[str]:
+    """Keys of every 1-4 word span of the headings: terms a heading names."""
+    out = set()
+    for text in texts:
+        words = [t.text for t in tokens(text) if t.word]
+        for n in range(1, 5):
+            out.update(concept_key(" ".join(words[i : i + n])) for i in range(len(words) - n + 1))
+    return out
+
+
+def defined(sentences: list[Sentence]) -> set[str]:
+    """Keys of the phrases a sentence defines or names: "Prefill is ...", "called X"."""
+    out = set()
+    for s in sentences:
+        m = _DEFINED.match(s.plain)
+        if m:
+            out.add(concept_key(m.group(1)))
+        for m in _CALLED.finditer(s.plain):
+            words = m.group(1).strip(" .").split()
+            out.update(concept_key(" ".join(words[:n])) for n in range(1, len(words) + 1))
+    return out
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(p[0] for w in words for p in w.split("-") if p).lower()
+
+
+def pairs(sentences: list[Sentence]) -> dict[str, tuple[str, str]]:
+    """expansion key -> (expansion as written, acronym), from "X (ABC)" and "X, or ABC"
+    where ABC's letters are the initials of X's last words (of, and counted or not)."""
+    out: dict[str, tuple[str, str]] = {}
+    for s in sentences:
+        for m in _PAIR.finditer(s.plain):
+            words, acronym = m.group(1).split(), m.group(2)
+            letters = acronym.lower()
+            for n in range(1, len(words) + 1):
+                tail = words[-n:]
+                content = [w for w in tail if w.lower() not in ("of", "and", "the", "for")]
+                if letters in (_initials(tail), _initials(content)) and tail[0].isalpha():
+                    expansion = " ".join(tail)
+                    out.setdefault(concept_key(expansion), (expansion, acronym))
+                    break
+    return out
+
+
+def count_phrase(sentences: list[Sentence], phrase: str) -> list[Sentence]:
+    """The sentences that say `phrase` (whole words, any case)."""
+    pattern = re.compile(r"(?<!\w)" + re.escape(phrase.casefold()) + r"(?!\w)")
+    return [s for s in sentences if pattern.search(s.plain.casefold())]
+
+
+def determined(sentences: list[Sentence], word: str) -> bool:
+    """Whether `word` ever follows an article or determiner ("the prefill"): a thing
+    named by a common noun, where a project's name (nanochat, torchao) never is."""
+    return _after(sentences, word, _DETERMINERS)
+
+
+def verb(sentences: list[Sentence], word: str) -> bool:
+    """Whether `word` follows "to" or a modal ("cannot amortize"): a verb, no topic."""
+    return _after(sentences, word, _MODALS)
+
+
+def _after(sentences: list[Sentence], word: str, before: frozenset[str]) -> bool:
+    pattern = re.compile(
+        r"\b(?:" + "|".join(sorted(before)) + r") " + re.escape(word) + r"\b", re.I
+    )
+    return any(pattern.search(s.plain) for s in sentences)
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from kb.convert import convert
+    from kb.editors.lang import of_text
+    from kb.editors.sentences import split
+
+    doc = convert(Path(sys.argv[1]))
+    sents = split(doc)
+    language = of_text(" ".join(s.plain for s in sents))
+    found = candidates(sents, language)
+    for c in sorted(found.values(), key=lambda c: -len(c.sentences))[:40]:
+        print(len(c.sentences), c.key, c.zipf)
+    print(pairs(sents))
