@@ -133,8 +133,8 @@ class Builder:
     ) -> Report:
         start = self.clock()
         self.force = force
-        if self.state.is_empty() and self.files and not dry_run:
-            self.titles.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
+        if not dry_run:  # after a lost state, kb's pages are adopted
+            adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw_dir, self.cfg.raw)
         stale = self._stale_sources()
         found = scan(self.cfg.raw_dir, self.state, force=force, stale=stale, only=only)
         self.report.skipped = len(found.unchanged)
@@ -224,7 +224,7 @@ class Builder:
                 sha, mtime = "", -1
             self.record.fail(rel, sha, size, mtime, str(exc))
             return
-        adopted = self.titles.adopted.get(rel)
+        adopted = self.state.adopted(rel)
         for asset in doc.assets:
             write_atomic(self.cfg.wiki_dir / assets[asset.name], asset.data)
         self.record.ingest(
@@ -236,7 +236,7 @@ class Builder:
             digest,
             plan,
             assets,
-            quiet=bool(adopted and adopted[1] == sha),
+            quiet=bool(adopted and adopted["sha256"] == sha),
             version=getattr(self.editor, "digest_version", "") or None,
         )
         self.report.ingested.append(rel)
