@@ -77,3 +77,26 @@ def test_a_source_deleted_while_the_state_was_lost_is_retracted_from_the_pages(
     assert sorted(got) == sorted(want)
     assert [name for name in got if got[name] != want[name]] == []
     assert MINE in (example_vault / "wiki" / "concepts" / "KV cache.md").read_text()
+
+
+def test_a_build_killed_after_adopting_a_wiki_keeps_every_source_title(example_vault, monkeypatch):
+    """The adopted titles live in the state, not in the killed process: the next build
+    gives the sources not yet read their old pages, not "X (source)" ones beside them."""
+    from kb.build.builder import Builder
+
+    with_my_line(example_vault)
+    before = snapshot(example_vault / "wiki")
+    shutil.rmtree(example_vault / ".kb")
+    real, calls = Builder._build_one, []
+
+    def dies_after_two(self, *args):
+        calls.append(args[0])
+        if len(calls) > 2:
+            raise KeyboardInterrupt  # adopted, two sources read again, three not
+        return real(self, *args)
+
+    monkeypatch.setattr(Builder, "_build_one", dies_after_two)
+    assert run("build", "--root", str(example_vault)).exit_code != 0
+    monkeypatch.undo()
+    assert run("build", "--root", str(example_vault)).exit_code == 0
+    assert snapshot(example_vault / "wiki") == before
