@@ -14,6 +14,8 @@ with the stamp's; every other line is a person's and is kept. A source's convert
 is kb's when its fingerprint matches, else line by line where the text derived now has
 the same line. A page without a stamp (a person's, or one an older kb wrote) is judged as
 before: against the state's text, or else anything kb would not write now is kept.
+Fingerprints are 36 bits: a person's line passes for kb's only if it collides with the kb
+line the alignment puts in its place, about one chance in 10^10 a line.
 
     python -m kb.wiki.stamp "wiki/concepts/KV cache.md"     # the lines a person wrote
 """
@@ -53,12 +55,12 @@ def _closing(lines: list[str]) -> int:
         return 0
 
 
-def _cut(lines: list[str], start: int, opener: str | None) -> int:
-    """Where the derived rest begins: just after the first line `opener` from `start`."""
-    if opener is not None:
-        for i in range(start, len(lines)):
-            if lines[i] == opener:
-                return i + 1
+def _cut(lines: list[str], start: int, opener: str) -> int:
+    """Where the derived rest begins: just after the first line from `start` whose
+    fingerprint is `opener` (the end when there is none)."""
+    for i in range(start, len(lines)):
+        if fingerprint(lines[i]) == opener:
+            return i + 1
     return len(lines)
 
 
@@ -68,9 +70,10 @@ def stamped(page: Page, derived_after: str | None = None) -> str:
     text"); the rest is fingerprinted as one."""
     meta = {k: v for k, v in page.meta.items() if k != KEY}
     lines = Page(meta, page.body).render().split("\n")
-    cut = _cut(lines, _closing(lines) + 1, derived_after)
+    opener = fingerprint(derived_after) if derived_after else None
+    cut = _cut(lines, _closing(lines) + 1, opener) if opener else len(lines)
     record = "".join(fingerprint(line) for line in lines[:cut])
-    if derived_after is not None and cut < len(lines):
+    if cut < len(lines):
         record += REST + _hash("\n".join(lines[cut:]))
     return Page({**meta, KEY: record}, page.body).render()
 
@@ -126,7 +129,7 @@ def recover(current: str, new: str | None = None) -> str | None:
         return None
     head, rest = tokens
     stamp, lines = lines[at], lines[:at] + lines[at + 1 :]
-    cut = _cut_by_fingerprint(lines, _closing(lines) + 1, head[-1]) if rest else len(lines)
+    cut = _cut(lines, _closing(lines) + 1, head[-1]) if rest else len(lines)
     fps = [fingerprint(line) for line in lines[:cut]]
     blocks = SequenceMatcher(None, head, fps, autojunk=False).get_matching_blocks()
     out = [lines[b.b + k] for b in blocks for k in range(b.size)]
@@ -138,13 +141,6 @@ def recover(current: str, new: str | None = None) -> str | None:
     return "\n".join(out)
 
 
-def _cut_by_fingerprint(lines: list[str], start: int, opener: str) -> int:
-    for i in range(start, len(lines)):
-        if fingerprint(lines[i]) == opener:
-            return i + 1
-    return len(lines)
-
-
 def _derived(lines: list[str], rest: str, new: str | None, opener: str) -> list[str]:
     """kb's lines of a page's derived rest: all of them when they are what kb wrote, else
     the rest of the text derived now (its lines that the page still has are kb's)."""
@@ -153,7 +149,7 @@ def _derived(lines: list[str], rest: str, new: str | None, opener: str) -> list[
     if new is None:
         return []  # nothing to tell kb's lines from a person's there: all are kept
     new_lines = new.split("\n")
-    return new_lines[_cut_by_fingerprint(new_lines, _closing(new_lines) + 1, opener) :]
+    return new_lines[_cut(new_lines, _closing(new_lines) + 1, opener) :]
 
 
 def unstamped(text: str | None) -> str | None:
