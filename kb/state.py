@@ -3,8 +3,9 @@
 Tables: sources (path, sha256, status, error, title, the pages they contributed to),
 contributions (what each source says on each page), pages (kb's last generated text and
 the hash of the file it wrote, to tell human edits apart), quantities (numbers for
-contradiction candidates), contradictions, runs, pending log entries, and the usage
-ledger of model calls. Delete .kb/ and `kb build` recreates all of it.
+contradiction candidates), contradictions, runs, pending log entries, the usage ledger
+of model calls, and the source pages adopted after a lost state (kb.build.adopt). Delete
+.kb/ and `kb build` recreates all of it (but the ledger) from raw/ and wiki/.
 
     python -c "from kb.state import State; s = State('.kb/state.db'); print(s.counts())"
 """
@@ -70,6 +71,9 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started REAL, finished REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS pending_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);
+-- source pages found in wiki/ after .kb/ was lost: raw path -> the title and sha256 the
+-- page carries, until the source is ingested again (kept across a killed build)
+CREATE TABLE IF NOT EXISTS adopted (path TEXT PRIMARY KEY, title TEXT NOT NULL, sha256 TEXT);
 CREATE TABLE IF NOT EXISTS ledger (
     id INTEGER PRIMARY KEY, ts REAL, model TEXT, operation TEXT, source TEXT,
     input_tokens INTEGER, output_tokens INTEGER, cache_read_tokens INTEGER,
@@ -147,6 +151,10 @@ class State:
     def held(self) -> dict[str, str]:
         """Sources held back from builds: path -> the sha256 they were held at."""
         return dict(self.db.execute("SELECT path, sha256 FROM held").fetchall())
+
+    def adopted(self, path: str) -> sqlite3.Row | None:
+        """The title and sha256 of the page a lost state's source had, if it was adopted."""
+        return self.db.execute("SELECT * FROM adopted WHERE path=?", (path,)).fetchone()
 
     def is_empty(self) -> bool:
         return self.db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0

@@ -2,7 +2,9 @@
 
 On start the observer is started, then raw/ is reconciled with the state (anything added,
 changed or deleted while kb was not running settles like a drop), and the pages a killed
-build left unwritten are finished at once (a `resumed` event says how many). After that
+build left unwritten are finished (a `resumed` event says how many): at once when nothing
+changed, else by the build of the first files that settle, so that the sources a killed
+build did not reach are compared with the ones it did in one pass. After that
 watchdog reports created, modified, moved, deleted and closed files under raw/ only (never
 wiki/: kb's own writes cannot feed back). Each path has its own debounce timer; once it
 has been quiet that long the file must look the same (size, mtime) on two checks `settle`
@@ -141,13 +143,15 @@ class Watcher:
 
     def _reconcile(self, stop: threading.Event) -> Iterator[Event]:
         """What changed while kb was not running settles like any drop (a copy may still
-        be under way). Work a killed build left (dirty pages) is finished at once, and
-        so is an empty build when nothing changed: either one needs no file to settle."""
+        be under way). With nothing changed, an empty build runs at once (it finishes the
+        work a killed build left, if any). With changes, their first build finishes it: an
+        empty build now would judge contradictions among the sources a killed build
+        recorded before the others are read, and the wiki would depend on where it died."""
         changed = self._differs()
         if changed:
             self.pending = {rel: _Pending(self.clock()) for rel in sorted(changed)}
             yield Event("reconcile", self.cfg.raw, f"{len(changed)} change(s) since the last build")
-        if not changed or self._interrupted():
+        else:
             yield from self._build(stop, frozenset())
 
     def _timeout(self) -> float:

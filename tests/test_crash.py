@@ -32,15 +32,19 @@ def start_build(vault: Path) -> subprocess.Popen:
     )
 
 
-@pytest.fixture
-def sources(tmp_path: Path) -> Path:
-    raw = tmp_path / "synthetic"
+def synthetic(raw: Path) -> Path:
+    """60 synthetic sources (bench/synth.py, seed 7) in `raw`."""
     subprocess.run(
         [sys.executable, str(REPO / "bench" / "synth.py"), str(raw), "--n", "60", "--seed", "7"],
         check=True,
         capture_output=True,
     )
     return raw
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    return synthetic(tmp_path / "synthetic")
 
 
 def test_killed_builds_leave_whole_files_and_finish(tmp_path, sources):
@@ -99,3 +103,52 @@ def test_killed_rewrites_never_turn_kb_lines_into_human_lines(tmp_path, sources,
     got, expected = snapshot(vaults["killed"] / "wiki"), snapshot(vaults["clean"] / "wiki")
     got.pop("log.md"), expected.pop("log.md")
     assert got == expected
+
+
+def _mine(page: Path, n: int) -> None:
+    """A person's lines: one under the page's first `## ` heading, one at the end."""
+    text = page.read_text()
+    head = next(line for line in text.split("\n") if line.startswith("## "))
+    text = text.replace(f"{head}\n", f"{head}\n\nMy note {n}, under {head[3:]}.\n", 1)
+    page.write_text(text + f"\nMy closing line {n}.\n")
+
+
+def test_a_crash_then_a_lost_state_keeps_only_a_persons_lines(tmp_path, sources, monkeypatch):
+    """Every source changes; the rebuild is killed halfway through writing pages, so the
+    wiki holds some old pages and some new ones; then .kb/ is deleted. kb must tell its
+    own lines, old and new, from a person's by what the pages carry, and end with the
+    wiki an uninterrupted rebuild makes."""
+    from kb.build import render
+
+    vaults = {}
+    for name in ("clean", "killed"):
+        vault = tmp_path / name
+        run("init", str(vault))
+        shutil.copytree(sources, vault / "raw", dirs_exist_ok=True)
+        assert run("build", "--root", str(vault)).exit_code == 0
+        pages = sorted((vault / "wiki" / "concepts").glob("*.md"))
+        for n, page in enumerate(pages[::7]):
+            _mine(page, n)
+        for f in (vault / "raw").glob("*.md"):
+            f.write_text(f.read_text().replace(" the ", " THE "))
+        vaults[name] = vault
+    assert run("build", "--root", str(vaults["clean"])).exit_code == 0
+
+    written, real = [], render.write_atomic
+
+    def dies_halfway(path, data, durable=True):
+        if len(written) == 120:
+            raise KeyboardInterrupt  # about half of the pages are new, the rest old
+        written.append(path)
+        real(path, data, durable)
+
+    monkeypatch.setattr(render, "write_atomic", dies_halfway)
+    assert run("build", "--root", str(vaults["killed"])).exit_code != 0
+    monkeypatch.undo()
+    shutil.rmtree(vaults["killed"] / ".kb")
+    assert run("build", "--root", str(vaults["killed"])).exit_code == 0
+    got, expected = snapshot(vaults["killed"] / "wiki"), snapshot(vaults["clean"] / "wiki")
+    got.pop("log.md"), expected.pop("log.md")
+    assert sorted(got) == sorted(expected)
+    assert [k for k in got if got[k] != expected[k]] == []
+    assert sum(b"My closing line" in text for text in got.values()) == len(pages[::7])

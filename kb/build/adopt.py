@@ -3,7 +3,18 @@
 kb's pages carry what the state needs to recognise them: `type`, `aliases`, `created`,
 `updated`, and for a source page its `raw` path and `sha256`. Reading that back keeps the
 same titles, aliases and dates, so the rebuild writes byte-identical files. Source and
-topic pages are marked for re-derivation; answers are kept as they are.
+topic pages are marked for re-derivation; answers are kept as they are. Each source
+page's raw path, title and sha256 go into the `adopted` table, not into memory: a build
+killed after adoption must give a source the same title on the next run, not a
+"(source)" one beside its old page. Which lines of a page are kb's is read from the
+page's own stamp when it is rewritten (kb.wiki.stamp).
+
+Until a build has read every adopted source again (`unread`), no page is written: the
+state knows only part of what each page says (`kb watch` builds the files that settled, a
+budget may stop a build), and a page written from part of its sources would drop lines
+that are only waiting for theirs, move a person's lines that followed them, or be removed.
+
+    python -c "from kb.build.adopt import adopt, unread; help(adopt); help(unread)"
 """
 
 from __future__ import annotations
@@ -16,9 +27,31 @@ from kb.wiki.names import concept_key
 from kb.wiki.page import Page
 
 
-def adopt(state: State, files: dict[str, Path], wiki: Path, raw: str) -> dict[str, tuple[str, str]]:
-    """Record kb's pages found in `files`; return raw path -> (source title, sha256)."""
-    adopted: dict[str, tuple[str, str]] = {}
+def adopt(state: State, files: dict[str, Path], wiki: Path, raw_dir: Path, raw: str) -> None:
+    """With an empty state, record kb's pages found in `files` (one transaction); then
+    forget adopted sources whose raw file is gone (nothing will look at them again)."""
+    if state.is_empty() and files:
+        _record(state, files, wiki, raw)
+    gone = [
+        (path,)
+        for (path,) in state.db.execute(
+            "SELECT path FROM adopted WHERE path NOT IN (SELECT path FROM sources)"
+        ).fetchall()
+        if not (raw_dir / path).is_file()
+    ]
+    if gone:
+        with state.transaction():
+            state.db.executemany("DELETE FROM adopted WHERE path=?", gone)
+
+
+def unread(state: State) -> int:
+    """How many adopted sources no build has read since .kb/ was lost."""
+    return state.db.execute(
+        "SELECT COUNT(*) FROM adopted WHERE path NOT IN (SELECT path FROM sources)"
+    ).fetchone()[0]
+
+
+def _record(state: State, files: dict[str, Path], wiki: Path, raw: str) -> None:
     db = state.db
     with state.transaction():
         for key, rel in files.items():
@@ -49,5 +82,7 @@ def adopt(state: State, files: dict[str, Path], wiki: Path, raw: str) -> dict[st
                 )
             source = str(meta.get("raw") or "")
             if type_ == "source" and source.startswith(f"{raw}/"):
-                adopted[source[len(raw) + 1 :]] = (rel.stem, str(meta.get("sha256") or ""))
-    return adopted
+                db.execute(
+                    "INSERT OR IGNORE INTO adopted VALUES (?, ?, ?)",
+                    (source[len(raw) + 1 :], rel.stem, str(meta.get("sha256") or "")),
+                )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kb import lock
 from kb.build import evidence, moves, render
-from kb.build.adopt import adopt
+from kb.build.adopt import adopt, unread
 from kb.build.ingest import converted, ingest_all
 from kb.build.plan import Plan, Planner
 from kb.build.record import Recorder
@@ -108,6 +108,7 @@ class Builder:
         self.titles = Planner(self.state, self.files)
         self.record = Recorder(self.state, self.titles, self.today, cfg.raw, self.report, clock)
         self.review = None  # a kb.history.review.Staging when the build is in review
+        self.rebuilding = False  # re-reading the sources of a wiki adopted after a lost .kb/
 
     def close(self) -> None:
         self.state.close()
@@ -153,13 +154,14 @@ class Builder:
     ) -> Report:
         start = self.clock()
         self.force = force
-        if self.state.is_empty() and self.files and not dry_run:
-            self.titles.adopted = adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw)
         if not dry_run and self.state.db.execute("SELECT 1 FROM staged LIMIT 1").fetchone():
             raise ReviewPending(
                 "a review is pending: `kb review` shows it; `kb review --accept` or"
                 " `--reject` it before building again"
             )
+        if not dry_run:  # after a lost state, kb's pages are adopted
+            adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw_dir, self.cfg.raw)
+        self.rebuilding = not dry_run and unread(self.state) > 0
         stale = self._stale_sources()
         held = {} if include_held else self.state.held()
         found = scan(self.cfg.raw_dir, self.state, force, stale, only, held)
@@ -190,7 +192,7 @@ class Builder:
         ]
         self.report.seconds = self.clock() - start
         kind = "review" if self.review is not None else "build"
-        self.finish("rebuild" if self.titles.adopted else kind)  # after a lost .kb/
+        self.finish("rebuild" if self.rebuilding else kind)  # after a lost .kb/
         return self.report
 
     def asset_root(self) -> Path:

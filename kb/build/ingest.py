@@ -104,7 +104,7 @@ def _record(builder, item: Item, done: Digested) -> None:
     plan = titles.plan(title, done.digest, taken, done.hints, item.rel)
     for asset in done.doc.assets:
         write_atomic(builder.asset_root() / done.assets[asset.name], asset.data)
-    adopted = titles.adopted.get(item.rel)
+    adopted = builder.state.adopted(item.rel)  # its page, found after .kb/ was lost
     builder.record.ingest(
         item.rel,
         item.sha,
@@ -114,7 +114,7 @@ def _record(builder, item: Item, done: Digested) -> None:
         done.digest,
         plan,
         done.assets,
-        quiet=bool(adopted and adopted[1] == item.sha),
+        quiet=bool(adopted and adopted["sha256"] == item.sha),
         version=builder.editor.digest_version or None,
     )
     builder.report.ingested.append(item.rel)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from kb.document import Block, Document, Section
 from kb.editors.base import Chapter, Claim, Topic
 from kb.wiki.page import Page
+from kb.wiki.stamp import stamped
 
 FOLDERS = {"source": "sources", "concept": "concepts", "entity": "entities", "answer": "answers"}
 GROUPS = (
@@ -81,8 +82,11 @@ def render_block(block: Block) -> str:
     return f"{block.text}\n\n^{block.anchor}"  # lists, tables, code, quotes: id on its own line
 
 
+TEXT_HEADING = "## Source text"  # what follows is derived from the raw file alone
+
+
 def render_text(doc: Document) -> list[str]:
-    lines = ["## Source text", ""]
+    lines = [TEXT_HEADING, ""]
     for section in doc.sections:
         if section.heading:
             lines += ["#" * min(section.level + 1, 6) + " " + section.heading, ""]
@@ -173,7 +177,7 @@ def source_page(
             lines.append(f"- **{one_line(t.name)}**: {claims}")
         lines += [""]
     lines += render_text(doc)
-    return Page(meta, "\n".join(lines).rstrip() + "\n").render()
+    return stamped(Page(meta, "\n".join(lines).rstrip() + "\n"), derived_after=TEXT_HEADING)
 
 
 def topic_page(meta: dict, sections: str, related: list[str], callouts: list[Callout]) -> str:
@@ -182,7 +186,7 @@ def topic_page(meta: dict, sections: str, related: list[str], callouts: list[Cal
     lines += [sections.rstrip(), ""]
     if related:
         lines += ["## Related", "", " · ".join(f"[[{t}]]" for t in related), ""]
-    return Page(meta, "\n".join(lines).rstrip() + "\n").render()
+    return stamped(Page(meta, "\n".join(lines).rstrip() + "\n"))
 
 
 @dataclass(frozen=True)
@@ -239,10 +243,10 @@ def index_pages(entries: list[Entry], today: str) -> dict[str, str]:
             lines.append(f"- [[{name}]] · {len(members)} pages")
             body = "\n".join([f"# {name}", "", *(_entry_line(e) for e in members)]) + "\n"
             meta = {"title": name, "type": "overview", "tags": ["index"], "updated": today}
-            out[f"index/{name}.md"] = Page(meta, body).render()
+            out[f"index/{name}.md"] = stamped(Page(meta, body))
         lines.append("")
     meta = {"title": "index", "type": "overview", "tags": ["index"], "updated": today}
-    out["index.md"] = Page(meta, "\n".join(lines).rstrip() + "\n").render()
+    out["index.md"] = stamped(Page(meta, "\n".join(lines).rstrip() + "\n"))
     return out
 
 

@@ -39,7 +39,6 @@ class Planner:
 
     def __init__(self, state: State, files: dict[str, Path]) -> None:
         self.state, self.files = state, files
-        self.adopted: dict[str, tuple[str, str]] = {}  # raw path -> (title, sha), lost .kb/
         self._taken: set[str] | None = None
         self._index: PlanIndex | None = None
 
@@ -75,9 +74,9 @@ class Planner:
         row = self.state.source(rel)
         if row and row["title"]:
             return row["title"]
-        adopted = self.adopted.get(rel)
+        adopted = self.state.adopted(rel)  # its page, found after .kb/ was lost
         if adopted:
-            return adopted[0]
+            return adopted["title"]
         base = safe_title(doc.title)
         taken = self.taken()
         if concept_key(base) in {t.key for t in digest.topics}:

@@ -73,6 +73,7 @@ class Recorder:
             old_pages = self.state.source_pages(rel)
             db.execute("DELETE FROM contributions WHERE source=?", (rel,))
             db.execute("DELETE FROM quantities WHERE source=?", (rel,))
+            db.execute("DELETE FROM adopted WHERE path=?", (rel,))  # its title is recorded now
             db.execute(
                 "INSERT OR REPLACE INTO sources (path, sha256, size, mtime_ns, status, error,"
                 " title, kind, ingested_at, digest_version)"

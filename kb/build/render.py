@@ -4,7 +4,8 @@ index, contradictions.md and log.md.
 Each page is rendered from the state (never from other pages), merged with what is on
 disk so human lines survive (kb.wiki.merge), and written atomically only when its text
 changes; `updated` moves only when kb's own content changes. Pages no source supports
-any more are removed, unless a person wrote in them: then their words stay.
+any more are removed (kb.build.removal), unless a person wrote in them: then their
+words stay. Which lines are kb's is the page's stamp's to say (kb.wiki.stamp).
 """
 
 from __future__ import annotations
@@ -16,17 +17,21 @@ from pathlib import Path
 
 from kb.build import contradictions as contra
 from kb.build import evidence, specials, versions
+from kb.build.adopt import unread
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
 from kb.build.notes import clean_aliases, doc_from, summary_claim
 from kb.build.pages import Callout, SourceExtras, source_page, topic_page
 from kb.build.parallel import ordered
 from kb.build.record import mark_mentioning_sources
+from kb.build.removal import remove
 from kb.editors.base import SourceNote, digest_from, topic_from
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
-from kb.wiki.merge import human_chunks, merge, merge_meta
+from kb.wiki.merge import merge
 from kb.wiki.names import concept_key, fold
 from kb.wiki.page import Page
+from kb.wiki.stamp import reference as kb_text
+from kb.wiki.stamp import unstamped
 
 
 def _sha(text: str) -> str:
@@ -84,8 +89,11 @@ class Renderer:
             self.write_dirty()
         with self.state.transaction():
             moved = mark_mentioning_sources(self.state, [row["key"] for row in gone])
-        for row in gone:
-            self.remove(row)
+        for row in gone:  # a person's words in it stay
+            if self.b.review is not None and (self.wiki / row["path"]).exists():
+                self.b.review.stage(row, "remove")  # removed if the review is accepted
+            else:
+                remove(self.state, self.wiki, row, self.b.report.removed)
         if moved:  # a source's topic lost its page: its source page says so
             self.write_dirty()
         retry = self.drafter.retry
@@ -214,17 +222,19 @@ class Renderer:
             return  # stays dirty: written once the person has mended it
         meta_updated = row["updated"] or self.today
         new = render(meta_updated)
-        reference = row["generated"]
+        reference, also = kb_text(row["generated"], row["pending"], current, new)
         changed = (
-            new != reference
+            unstamped(new) != unstamped(reference)
             if reference is not None
-            else (current is None or merge(None, current, new) != current)
+            else (current is None or unstamped(merge(None, current, new)) != unstamped(current))
         )
         if changed and meta_updated != self.today:
             new = render(self.today)
             meta_updated = self.today
-        out = merge(reference, current, new, also=row["pending"])
-        if self._staged(row, current, new, made, (summary, n, meta_updated, self.today, *written)):
+        out = merge(reference, current, new, also=also)
+        done = (summary, n, meta_updated, self.today, *written)
+        review, callouts = self.b.review, self.callouts.get(row["key"], [])
+        if review is not None and review.offer(row, current, out, new, made, callouts, done):
             return  # a proposal for review: wiki/ and the page's record stay as they are
         if out != current:
             self.writes.append((row["key"], new, path, out))
@@ -234,18 +244,6 @@ class Renderer:
         self.done.append(
             (new, _sha(out), summary, n, meta_updated, self.today, *written, row["key"])
         )
-
-    def _staged(self, row, current, new: str, made, done: tuple) -> bool:
-        """Stage the page for review instead of writing it, when the build is in review
-        and its policy picks this page (kb.history.review)."""
-        review = self.b.review
-        if review is None or current == merge(row["generated"], current, new):
-            return False  # no review, or nothing to review
-        callouts = self.callouts.get(row["key"], [])
-        if not review.stages(row, current, new, made, callouts):
-            return False
-        review.stage(row, "create" if current is None else "update", new, done)
-        return True
 
     def flush_writes(self) -> None:
         """Record what kb is about to write, then write it. A build killed between the two
@@ -386,30 +384,6 @@ class Renderer:
                 out.append(page["title"])
         return out
 
-    def remove(self, row) -> None:
-        """No source supports this page: delete it, unless a person wrote in it (body lines
-        or frontmatter); then only their words stay. A page whose kb text is unknown (a
-        deleted .kb/) is left as it is: kb cannot tell its lines from a person's."""
-        path = self.wiki / row["path"]
-        current = read_text(path)
-        if self.b.review is not None and current is not None:
-            self.b.review.stage(row, "remove")  # removed if the review is accepted
-            return
-        if current is not None and row["generated"] is not None:
-            ref, cur = Page.parse(row["generated"]), Page.parse(current)
-            also = Page.parse(row["pending"]).body if row["pending"] else None
-            chunks = human_chunks(ref.body, cur.body, also)
-            meta = merge_meta(ref.meta, cur.meta, {})  # what the person added, only
-            if chunks or meta:
-                body = "\n\n".join("\n".join(c.lines).strip() for c in chunks)
-                write_atomic(path, Page(meta, body + "\n" if body else "").render())
-            else:
-                path.unlink()
-                self.b.report.removed.append(row["title"])
-        with self.state.transaction():
-            self.state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
-            self.state.db.execute("DELETE FROM aliases WHERE page_key=?", (row["key"],))
-
     # -- index, contradictions, log -----------------------------------------------------
 
     def _title(self, source: str) -> str:
@@ -420,4 +394,11 @@ class Renderer:
 
 
 def finish(builder) -> None:
+    left = unread(builder.state)
+    if left:  # a lost state half re-derived: every page waits for its sources (kb.build.adopt)
+        builder.report.warnings.append(
+            f"{left} source(s) not read again since .kb/ was lost: their pages and the"
+            " pages they share are written once every source has been read"
+        )
+        return
     Renderer(builder).run()

@@ -1,9 +1,10 @@
 """kb's own pages, written at the end of every build: index.md (and its shards),
 contradictions.md and log.md.
 
-Like any page, a special page is regenerated from the state and merged with what is on
-disk, so a person's lines in it are kept; the status column of contradictions.md is the
-person's too (open/resolved survive rebuilds).
+Like any page, a special page is regenerated from the state, stamped (kb.wiki.stamp) and
+merged with what is on disk, so a person's lines in it are kept; the status column of
+contradictions.md is the person's too (open/resolved survive rebuilds): kb's own text,
+the one it stamps, has every row open, and a person's status is laid over it.
 
     python -c "from kb.build.specials import write; help(write)"
 """
@@ -21,6 +22,8 @@ from kb.state import State
 from kb.wiki.atomic import read_text, write_atomic
 from kb.wiki.merge import merge
 from kb.wiki.page import Page
+from kb.wiki.stamp import reference as kb_text
+from kb.wiki.stamp import stamped
 
 SPECIAL_FILES = ("index.md", "log.md", "contradictions.md")
 
@@ -56,9 +59,9 @@ def write(
             for (p,) in state.db.execute("SELECT payload FROM contradictions")
         )
     ]
-    body = contra.render_table(items, status)
+    body = contra.render_table(items, {})  # kb's text; the person's statuses go on top
     meta = {"title": "contradictions", "type": "overview", "tags": ["contradictions"]}
-    _write_special(state, wiki, "contradictions.md", Page(meta, body).render(), status)
+    _write_special(state, wiki, "contradictions.md", stamped(Page(meta, body)), status)
     logbook.flush(state, wiki)
 
 
@@ -79,13 +82,18 @@ def _notes(wiki: Path, files: dict[str, Path], kb_paths: set[str]) -> list[Entry
 def _write_special(
     state: State, wiki: Path, rel: str, new: str, status: dict | None = None
 ) -> None:
-    """Like a page: kb's text is regenerated, a person's lines are kept."""
+    """Like a page: kb's text is regenerated, a person's lines are kept. `status`: the
+    person's statuses of contradiction rows, laid over kb's text and the reference."""
     row = state.page(f"special:{rel}")
-    reference = row["generated"] if row else None
-    if reference is not None and status:
-        reference = contra.with_statuses(reference, status)
     path = wiki / rel
     current = read_text(path)
+    unset = current  # the page as kb wrote it, statuses aside: what its stamp is of
+    if current is not None and status is not None:
+        unset = contra.with_statuses(current, dict.fromkeys(contra.statuses(current), "open"))
+    reference, _ = kb_text(row["generated"] if row else None, None, unset, new)
+    if status is not None:
+        reference = contra.with_statuses(reference, status) if reference is not None else None
+        new = contra.with_statuses(new, status)
     out = merge(reference, current, new)
     if out != current:
         write_atomic(path, out)

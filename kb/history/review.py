@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from kb.build import render
 from kb.build.builder import Builder
 from kb.build.pages import log_entry
+from kb.build.removal import remove
 from kb.build.render import Renderer
 from kb.config import Config
 from kb.history.log import operations
@@ -39,6 +40,7 @@ from kb.wiki.atomic import read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge
 from kb.wiki.names import fold
 from kb.wiki.page import Page
+from kb.wiki.stamp import reference
 
 POLICIES = ("all", "contradiction", "person", "rejected")
 
@@ -83,6 +85,14 @@ class Staging:
             return True
         retried = made is not None and made.called and (not made.prompts or made.draft.retried)
         return "rejected" in self.policy and retried
+
+    def offer(self, row, current: str | None, out: str, new: str, made, callouts, done) -> bool:
+        """Stage a page the build would change (`out`: what it would write) when the
+        policy picks it; True when staged, and wiki/ and its record stay as they are."""
+        if current == out or not self.stages(row, current, new, made, callouts):
+            return False
+        self.stage(row, "create" if current is None else "update", new, done)
+        return True
 
     def stage(self, row, change: str, new: str = "", done: tuple = ()) -> None:
         values = (row["key"], row["title"], row["path"], change, row["generated"], new)
@@ -147,7 +157,7 @@ def accept(builder: Builder, pages: list[str] | None = None) -> list[Staged]:
         row = state.page(s.key)
         if s.change == "remove":
             if row is not None:
-                renderer.remove(row)
+                remove(state, builder.cfg.wiki_dir, row, builder.report.removed)
         else:
             _write(builder, s)
         with state.transaction():
@@ -175,7 +185,8 @@ def _move_assets(builder: Builder) -> None:
 def _write(builder: Builder, s: Staged) -> None:
     path = builder.cfg.wiki_dir / s.rel
     current = read_text(path)
-    out = merge(s.reference, current, s.new)
+    known, also = reference(s.reference, None, current, s.new)  # the page's stamp decides
+    out = merge(known, current, s.new, also=also)
     write_atomic(path, out)
     report = builder.report
     (report.created if current is None else report.updated).append(s.title)

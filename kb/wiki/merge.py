@@ -4,8 +4,9 @@ kb remembers the text it generated for each page (`reference`). A line in the fi
 disk that is not in the reference is a human line. `merge()` carries every human chunk
 into the new generated text after the same kb line it followed (or the nearest earlier
 one that still exists), and carries human-added frontmatter keys and list items.
-Without a reference (a deleted .kb/, a page a person made), the new generated text is the
-reference: anything on disk kb would not write itself is kept.
+The reference is the page's own when it carries kb's stamp (kb.wiki.stamp.reference);
+without one (a page a person made, or one an older kb wrote before .kb/ was deleted),
+the new generated text is the reference: anything on disk kb would not write is kept.
 
     python -c "from kb.wiki.merge import merge_body as m; print(m('a', 'a\\nmine', 'a\\nb'))"
 """
@@ -18,7 +19,9 @@ from difflib import SequenceMatcher
 from kb.wiki.page import Page
 
 # Keys kb always recomputes; a person's value for these is not kept.
-KB_KEYS = frozenset({"title", "type", "sources", "created", "updated", "raw", "sha256", "kind"})
+KB_KEYS = frozenset(
+    {"title", "type", "sources", "created", "updated", "raw", "sha256", "kind", "kb"}
+)
 
 
 @dataclass(frozen=True)
