@@ -83,6 +83,19 @@ def test_history_names_the_sources(repo):
     assert data[0]["commit"] == kb_commits(repo)[0]
 
 
+def test_lint_fix_is_one_commit_named_lint_listing_the_pages_it_mended(repo):
+    run("build", "--root", str(repo))
+    page = repo / "wiki" / "concepts" / "HBM.md"
+    page.write_text(page.read_text() + "\nSee [[KV caches]].\n")  # a bare-alias link
+    made = kb_commits(repo)
+    assert run("lint", "--fix", "--root", str(repo)).exit_code == 0
+    assert "[[KV cache|KV caches]]" in page.read_text()
+    assert len(kb_commits(repo)) == len(made) + 1
+    assert git(repo, "log", "-1", "--format=%s").startswith("kb lint: ")
+    (op, *_) = json.loads(run("history", "--json", "--root", str(repo)).output)
+    assert op["kind"] == "lint" and "HBM" in op["updated"]
+
+
 def only_from(wiki: Path, title: str) -> list[str]:
     """Pages whose sources are exactly this one source page."""
     out = []

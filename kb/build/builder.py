@@ -109,6 +109,8 @@ class Builder:
         self.record = Recorder(self.state, self.titles, self.today, cfg.raw, self.report, clock)
         self.review = None  # a kb.history.review.Staging when the build is in review
         self.rebuilding = False  # re-reading the sources of a wiki adopted after a lost .kb/
+        self.kind = "build"  # the operation history names ("lint" for `kb lint --fix`)
+        self.touched: list[str] = []  # pages changed before the build (lint's link fixes)
 
     def close(self) -> None:
         self.state.close()
@@ -168,7 +170,7 @@ class Builder:
         self.report.skipped, self.report.held = len(found.unchanged), found.held
         if dry_run:
             return self._dry_run(found, start)
-        self.record.run = self.state.start_run(start, "build")
+        self.record.run = self.state.start_run(start, self.kind)
         self.record.restore_missing(self.files)
         found = self._moves(found)
         if self.spend.budget > 0:
@@ -191,7 +193,7 @@ class Builder:
             if row["status"] == "failed" and rel not in fresh
         ]
         self.report.seconds = self.clock() - start
-        kind = "review" if self.review is not None else "build"
+        kind = "review" if self.review is not None else self.kind
         self.finish("rebuild" if self.rebuilding else kind)  # after a lost .kb/
         return self.report
 
@@ -209,7 +211,7 @@ class Builder:
             {rel: "new" if rel in r.new_sources else "changed" for rel in r.ingested},
             list(r.retracted),
             list(r.created),
-            list(r.updated),
+            [*r.updated, *(t for t in self.touched if t not in r.updated)],
             list(r.removed),
             undoes=undoes,
         )
@@ -332,12 +334,17 @@ def build(
     only: Collection[str] | None = None,
     include_held: bool = False,
     review=None,
+    kind: str = "build",
+    touched: Collection[str] = (),
 ) -> Report:
     """Run one build of the vault described by `cfg`, holding the vault's write lock
     (waiting, shown as a progress stage, while `kb watch` or another build writes).
-    `only`: look at these raw paths alone (kb.build.scan), e.g. the files that settled."""
+    `only`: look at these raw paths alone (kb.build.scan), e.g. the files that settled;
+    `kind`: the operation's name in `kb history` and the commit ("lint" for a fix), and
+    `touched` the pages it changed before building (listed with the build's)."""
     with lock.hold(cfg.state_dir, "kb build", progress):
         builder = Builder(cfg, editor, progress, today, budget=budget)
+        builder.kind, builder.touched = kind, list(touched)
         if review is not None:  # a factory: the staging needs the build's state
             builder.review = review(builder.state)
         try:

@@ -121,7 +121,8 @@ def fix(cfg, editor: Editor, progress: Progress | None = None) -> Fixed:
                         fixer(ctx, mine, fixed, db)
         finally:
             state.close()
-        fixed.build = build(cfg, editor, progress)
+        pages = sorted({Path(f.rsplit(":", 1)[0]).stem for f in fixed.rewritten})
+        fixed.build = build(cfg, editor, progress, kind="lint", touched=pages)
     return fixed
 
 
