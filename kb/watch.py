@@ -53,7 +53,8 @@ _META = frozenset({"modified", "attrib"})  # events that may only touch metadata
 class Event:
     """One thing the watcher did or saw, for a console line or a JSON line."""
 
-    # watching reconcile seen ingested failed retracted resumed built waiting error stopped
+    # watching reconcile seen ingested failed retracted resumed built warning waiting error
+    # stopped
     kind: str
     path: str = ""  # relative to the vault root, e.g. raw/paper.pdf
     message: str = ""
@@ -118,6 +119,7 @@ class Watcher:
         self.raw = cfg.raw_dir.resolve()
         self.inbox: queue.Queue = queue.Queue()
         self.pending: dict[str, _Pending] = {}
+        self.noticed = 0  # the provider's notices (fallbacks taken) already said, once each
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -282,6 +284,12 @@ class Watcher:
                 f"pages: {len(report.created)} created, {len(report.updated)} updated, "
                 f"{len(report.removed)} removed · {report.seconds:.2f}s",
             )
+        for warning in report.warnings:  # a contradiction not judged, a lost state's wait...
+            yield Event("warning", "", warning)
+        notices = getattr(getattr(self.editor, "provider", None), "notices", [])
+        for notice in notices[self.noticed :]:  # a local server's fallback, said once
+            yield Event("warning", "", notice)
+        self.noticed = len(notices)
 
 
 if __name__ == "__main__":

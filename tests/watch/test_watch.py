@@ -142,6 +142,19 @@ def test_a_failed_source_is_reported_and_retried_only_when_it_changes(vault, wat
     assert len(w.kinds("failed", "raw/broken.pdf")) == 2
 
 
+def test_a_builds_warnings_are_reported(vault, watching):
+    """A page whose frontmatter a person broke is left alone, and the watch says so."""
+    w = watching()
+    shutil.copy(ARTICLE, vault / "raw" / ARTICLE.name)
+    w.wait("ingested", f"raw/{ARTICLE.name}")
+    page = vault / "wiki" / PAGE
+    page.write_text(page.read_text().replace("type: source", "type: [source", 1))
+    (vault / "raw" / ARTICLE.name).write_text(ARTICLE.read_text() + "\nOne more line.\n")
+    w.wait("warning")
+    assert "frontmatter is not valid YAML" in w.kinds("warning")[0].message
+    assert "wiki/" + PAGE in w.kinds("warning")[0].message
+
+
 def test_polling_works_too(vault, watching):
     w = watching(poll=True)
     shutil.copy(ARTICLE, vault / "raw" / ARTICLE.name)
