@@ -68,12 +68,7 @@ class Recorder:
         db = self.state.db
         known = self.state.source(rel) is not None
         with self.state.transaction():
-            versions.save(self.state, rel, self.run)  # what undo goes back to
-            db.execute("DELETE FROM held WHERE path=?", (rel,))  # changed, or let back in
-            old_pages = self.state.source_pages(rel)
-            db.execute("DELETE FROM contributions WHERE source=?", (rel,))
-            db.execute("DELETE FROM quantities WHERE source=?", (rel,))
-            db.execute("DELETE FROM adopted WHERE path=?", (rel,))  # its title is recorded now
+            old_pages = self._clear(rel)
             db.execute(
                 "INSERT OR REPLACE INTO sources (path, sha256, size, mtime_ns, status, error,"
                 " title, kind, ingested_at, digest_version)"
@@ -107,19 +102,30 @@ class Recorder:
                 db.execute("UPDATE pages SET dirty=1 WHERE key=?", (key,))
             evidence.drop(self.state, rel)
             db.execute("UPDATE sources SET contra_pending=1 WHERE path=?", (rel,))
-            entry = log_entry(
-                self.today,
-                "ingest" if not known else "update",
-                plan.source_title,
-                {
-                    "created": [plan.source_title] * (not known) + created,
-                    "updated": sorted(set(updated)),
-                },
-            )
             if not quiet:  # a re-derivation after a deleted .kb/ is not a new event
-                db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
+                self._log(plan.source_title, known, created, updated)
         if not known:
             self.report.new_sources.append(rel)
+
+    def _clear(self, rel: str) -> list[str]:
+        """Forget what a source contributed before (kept for undo first); its old pages."""
+        db = self.state.db
+        versions.save(self.state, rel, self.run)  # what undo goes back to
+        db.execute("DELETE FROM held WHERE path=?", (rel,))  # changed, or let back in
+        old_pages = self.state.source_pages(rel)
+        db.execute("DELETE FROM contributions WHERE source=?", (rel,))
+        db.execute("DELETE FROM quantities WHERE source=?", (rel,))
+        db.execute("DELETE FROM adopted WHERE path=?", (rel,))  # its title is recorded now
+        return old_pages
+
+    def _log(self, title: str, known: bool, created: list[str], updated: list[str]) -> None:
+        entry = log_entry(
+            self.today,
+            "ingest" if not known else "update",
+            title,
+            {"created": [title] * (not known) + created, "updated": sorted(set(updated))},
+        )
+        self.state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
 
     def previous_digest(self, rel: str) -> Digest | None:
         """The digest a source was last ingested with, if it was."""

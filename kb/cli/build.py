@@ -47,6 +47,42 @@ def _print_plan(report: build_op.Report) -> None:
     )
 
 
+def _print_report(cfg, report: build_op.Report, notices: list[str]) -> None:
+    """What went wrong (to stderr), then the closing summary; `notices` are the fallbacks
+    a half-compatible server needed, each said once."""
+    for rel, reason in report.failed:
+        err.print(f"[red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
+    for old, new in report.moved:
+        err.print(escape(f"moved {cfg.raw}/{old} -> {cfg.raw}/{new}"), highlight=False)
+    for warning in [*report.warnings, *notices]:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    if report.stopped:
+        err.print(f"[yellow]stopped:[/] {escape(report.stopped)}", highlight=False)
+    if report.fatal:
+        err.print(f"[bold red]error:[/] {escape(report.fatal)}", highlight=False)
+    if report.held:
+        err.print(
+            f"{len(report.held)} source(s) held back by an undo or a rejected review"
+            " (`kb status` lists them; `kb build --include-held` builds them)",
+            highlight=False,
+        )
+    if report.still_failing:
+        err.print(
+            f"{len(report.still_failing)} source(s) still failing, unchanged since their"
+            " error (`kb status` lists them; fix or remove the files)",
+            highlight=False,
+        )
+    s = report.summary()
+    moved = f", {s['moved']} moved" if s["moved"] else ""
+    out.print(
+        f"sources: {s['ingested']} ingested, {s['skipped']} unchanged, {s['failed']} failed, "
+        f"{s['retracted']} retracted{moved} · pages: {s['created']} created, "
+        f"{s['updated']} updated, "
+        f"{s['removed']} removed · {s['seconds']:.1f}s",
+        highlight=False,
+    )
+
+
 def build(
     root: RootOption = None,
     dry_run: Annotated[
@@ -114,37 +150,5 @@ def build(
     if dry_run:
         _print_plan(report)
         raise typer.Exit(code)
-    for rel, reason in report.failed:
-        err.print(f"[red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
-    for old, new in report.moved:
-        err.print(escape(f"moved {cfg.raw}/{old} -> {cfg.raw}/{new}"), highlight=False)
-    # and the fallbacks a half-compatible server needed, each said once (the provider's notices)
-    notices = getattr(getattr(curator, "provider", None), "notices", [])
-    for warning in [*report.warnings, *notices]:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-    if report.stopped:
-        err.print(f"[yellow]stopped:[/] {escape(report.stopped)}", highlight=False)
-    if report.fatal:
-        err.print(f"[bold red]error:[/] {escape(report.fatal)}", highlight=False)
-    if report.held:
-        err.print(
-            f"{len(report.held)} source(s) held back by an undo or a rejected review"
-            " (`kb status` lists them; `kb build --include-held` builds them)",
-            highlight=False,
-        )
-    if report.still_failing:
-        err.print(
-            f"{len(report.still_failing)} source(s) still failing, unchanged since their"
-            " error (`kb status` lists them; fix or remove the files)",
-            highlight=False,
-        )
-    s = report.summary()
-    moved = f", {s['moved']} moved" if s["moved"] else ""
-    out.print(
-        f"sources: {s['ingested']} ingested, {s['skipped']} unchanged, {s['failed']} failed, "
-        f"{s['retracted']} retracted{moved} · pages: {s['created']} created, "
-        f"{s['updated']} updated, "
-        f"{s['removed']} removed · {s['seconds']:.1f}s",
-        highlight=False,
-    )
+    _print_report(cfg, report, getattr(getattr(curator, "provider", None), "notices", []))
     raise typer.Exit(code)

@@ -35,6 +35,13 @@ def status(
             f"{c.get('pages_' + t, 0)} {t}" for t in ("source", "concept", "entity", "answer")
         )
     )
+    _print_sources(cfg, st)
+    _print_runs(st)
+    raise typer.Exit(1 if st.failed else 0)
+
+
+def _print_sources(cfg, st: status_op.Status) -> None:
+    """Pending, staged, held and failed sources, each on its line."""
     for rel in st.pending:
         out.print(f"  pending {cfg.raw}/{rel}", highlight=False)
     if st.staged:
@@ -50,6 +57,10 @@ def status(
         )
     for rel, reason in st.failed:
         out.print(f"  [red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
+
+
+def _print_runs(st: status_op.Status) -> None:
+    """The last build, pending batches, model spend, and questions answered without one."""
     if st.last_run:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(st.last_run["finished"]))
         r = st.last_run
@@ -84,4 +95,3 @@ def status(
         out.print(
             f"  {what} without a model, {row['read_tokens'] or 0} tokens read", highlight=False
         )
-    raise typer.Exit(1 if st.failed else 0)

@@ -35,6 +35,7 @@ from kb.build.pages import LOG_HEADER, Callout, cite, log_entry, one_line, rende
 from kb.document import Block, Document, Section
 from kb.editors.base import Claim, Editor, Quantity
 from kb.lint.context import Context, Finding, PageInfo
+from kb.lint.questions import questions
 from kb.lint.uncited_claim import units
 from kb.progress import Progress
 from kb.providers.base import estimate_tokens
@@ -46,7 +47,6 @@ from kb.wiki.names import fold
 from kb.wiki.page import Page
 
 OPERATION = "lint-deep"
-MAX_QUESTIONS = 12
 _CITED = re.compile(r"\s*\(?\[\[([^\]#|]+)#\^([A-Za-z0-9-]+)(?:\|([^\]]*))?\]\]\)?\s*$")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
@@ -238,47 +238,6 @@ def known_contradictions(ctx: Context, state: State) -> dict[str, tuple]:
             for src, claim in ((c.a_source, c.a), (c.b_source, c.b))
         ]
         out[c.id] = (c, cited[0], cited[1], status.get(c.id, "open"))
-    return out
-
-
-def questions(ctx: Context, open_pairs, limit: int = MAX_QUESTIONS) -> list[str]:
-    """Which side is right, what more sources would say, what the sources ask."""
-    out = [
-        f"Which is right about {c.what}: [[{a.source}]] or [[{b.source}]]?"
-        for c, a, b in open_pairs
-    ]
-    inbound: dict[str, set[str]] = {}
-    for r in ctx.resolved:
-        if r.status == "ok" and r.link.target and not r.page.special:
-            inbound.setdefault(fold(r.link.target), set()).add(r.page.rel)
-    thin = [
-        p
-        for p in ctx.pages.values()
-        if p.type in ("concept", "entity") and _count(p.meta.get("sources")) == 1
-    ]
-    thin.sort(key=lambda p: (-len(inbound.get(p.key, ())), p.rel))
-    for p in thin[:3]:
-        if len(inbound.get(p.key, ())) >= 3:
-            n = len(inbound[p.key])
-            out.append(
-                f"What do other sources say about [[{p.stem}]]? {n} pages link to it; "
-                f"one source covers it."
-            )
-    out += source_questions(ctx)
-    return out[:limit]
-
-
-def source_questions(ctx: Context) -> list[str]:
-    """Questions the sources themselves ask, each cited to its paragraph."""
-    out = []
-    for page in sorted(ctx.pages.values(), key=lambda p: p.rel):
-        if page.type != "source":
-            continue
-        for line in page.body.split("\n"):
-            m = re.search(r"([^.!?\n]{12,}\?)\s+\^(p\d+)\s*$", line)
-            if m:
-                text = m.group(1).strip().lstrip("*").strip()
-                out.append(f'"{text}" ([[{page.stem}#^{m.group(2)}|¶{m.group(2)[1:]}]])')
     return out
 
 
