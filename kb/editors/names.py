@@ -97,10 +97,14 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
     found: set[Form] = set()
     lower = {t.text for toks in parsed for t in toks if t.word and t.text.islower()}
     never = function_words()
+    # A run may open a sentence unless its first word is a common word of the source's
+    # language; the function words of every language only when that language is unknown
+    # ("Ada" is Indonesian for "there is", and a first name in English).
+    opening = lower | lang.stop | (frozenset() if lang.known else never)
     for toks in parsed:
         if title_case(toks):
             continue
-        for form in _runs(toks, lower | lang.stop | never | _common(toks, lang)):
+        for form in _runs(toks, opening | _common(toks, lang)):
             if len(form) == 1:
                 word = Tok(form[0], False, True)
                 if form[0].lower() in lower and not (word.stylised or word.acronym):

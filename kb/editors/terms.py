@@ -26,7 +26,8 @@ from kb.wiki.names import concept_key
 # Single lower-case words with these endings are adjectives or adverbs, not page names.
 _NOT_NOUN = ("able", "ible", "ive", "ic", "al", "ous", "ful", "less", "ly", "ish", "ary", "est")
 _DEFINED = re.compile(
-    r"^\W*(?:the |a |an )?((?:[\w’'-]+ ){0,3}[\w’'-]+),? (?:(?:is|are) (?:a|an|the|one)|means"
+    r"^\W*(?:the |a |an )?((?:[\w’'.-]+ ){0,3}[\w’'.-]+),? (?:(?:is|are) (?:a|an|the|one|"
+    r"[A-Z][\w-]*(?: [A-Z][\w-]*)?['’]s)\b|means"
     r"|refers to|stands for)\b",
     re.I,
 )
@@ -35,7 +36,6 @@ _CALLED = re.compile(
     r"[\"“‘']?((?:[\w’'.-]+ ?){1,4})",
     re.I,
 )
-_PAIR = re.compile(r"((?:[\w’'-]+ ){0,6}[\w’'-]+)(?: \(|, or )([A-Z][A-Za-z]{0,8}[A-Z])s?\b")
 # Units of measure: what a number counts, never a topic of its own.
 UNITS = frozenset(
     "millisecond microsecond nanosecond second minute hour day week month year byte"
@@ -47,6 +47,14 @@ _MODIFYING = frozenset(
     "bound level scale based free like wide aware heavy friendly sized style end art"
     " oriented driven native only first long term time".split()
 )
+_CLAUSE = re.compile(r"[,;:()—–]\s*")
+_WORDS = re.compile(r"[\w’'.-]*\w")
+_AUXILIARIES = frozenset(
+    "is are was were has have had can cannot will would does did may might must should could"
+    " means needs".split()
+)
+# Words that follow a number: "300 times sparsity" has no term "times sparsity".
+_COUNTING = frozenset("times per percent fold x".split())
 _DETERMINERS = frozenset("the a an this that these those its their our his her".split())
 _MODALS = frozenset("to can cannot will would could should must may might not".split())
 
@@ -94,8 +102,10 @@ def _fit(words: list[Tok], never: frozenset[str]) -> bool:
         )
     if any(t.endswith("ly") for t in texts) or texts[-1].endswith(("ed", *_NOT_NOUN)):
         return False
-    if texts[0] in MODIFIERS or len(set(texts)) < len(texts):
+    if texts[0] in MODIFIERS or texts[0] in _COUNTING or len(set(texts)) < len(texts):
         return False
+    if concept_key(texts[0]) in UNITS:
+        return False  # "millisecond train" out of "a 20 millisecond train"
     if all(t in GENERIC for t in texts):
         return False
     return not (words[0].initial and texts[0] in GENERIC)
@@ -155,26 +165,40 @@ def defined(sentences: list[Sentence]) -> set[str]:
     return out
 
 
-def _initials(words: list[str]) -> str:
-    return "".join(p[0] for w in words for p in w.split("-") if p).lower()
-
-
-def pairs(sentences: list[Sentence]) -> dict[str, tuple[str, str]]:
-    """expansion key -> (expansion as written, acronym), from "X (ABC)" and "X, or ABC"
-    where ABC's letters are the initials of X's last words (of, and counted or not)."""
-    out: dict[str, tuple[str, str]] = {}
+def subjects(sentences: list[Sentence], stop: frozenset[str]) -> set[str]:
+    """Keys of the 1-3 word phrases that open a sentence or clause as its subject, bare or
+    after "the": "Decode is memory bandwidth bound, prefill is compute bound", "Prefill
+    processes many tokens". What follows is an auxiliary, or an "-s" word that is not
+    itself followed by one ("Prompt tokens are" makes "prompt tokens" the subject)."""
+    out = set()
     for s in sentences:
-        for m in _PAIR.finditer(s.plain):
-            words, acronym = m.group(1).split(), m.group(2)
-            letters = acronym.lower()
-            for n in range(1, len(words) + 1):
-                tail = words[-n:]
-                content = [w for w in tail if w.lower() not in ("of", "and", "the", "for")]
-                if letters in (_initials(tail), _initials(content)) and tail[0].isalpha():
-                    expansion = " ".join(tail)
-                    out.setdefault(concept_key(expansion), (expansion, acronym))
+        for clause in _CLAUSE.split(s.plain):
+            words = _WORDS.findall(clause)[:5]
+            if words and words[0].lower() == "the":
+                words = words[1:]
+            if not words or words[0].lower() in stop:
+                continue
+            for n in range(1, min(4, len(words))):
+                if _finite(words[n:]):
+                    out.add(concept_key(" ".join(words[:n])))
                     break
     return out
+
+
+def _finite(rest: list[str]) -> bool:
+    """Does `rest` open with a finite verb: an auxiliary, or an "-s" verb ("processes")?"""
+    word = rest[0].lower()
+    if word in _AUXILIARIES:
+        return True
+    after = rest[1].lower() if len(rest) > 1 else ""
+    return (
+        len(word) > 3
+        and word.endswith("s")
+        and not word.endswith("ss")
+        and after
+        and after not in _AUXILIARIES
+        and not rest[0][0].isupper()
+    )
 
 
 def count_phrase(sentences: list[Sentence], phrase: str) -> list[Sentence]:
@@ -214,4 +238,3 @@ if __name__ == "__main__":
     found = candidates(sents, language)
     for c in sorted(found.values(), key=lambda c: -len(c.sentences))[:40]:
         print(len(c.sentences), c.key, c.zipf)
-    print(pairs(sents))
