@@ -54,7 +54,7 @@ class Language:
         """Zipf frequency of `word` or of its singular ("ciphers" is as common as
         "cipher"), 0.0 for a word in no list."""
         low = word.casefold()
-        return max(self.freqs.get(low, 0.0), self.freqs.get(concept_key(low), 0.0))
+        return max(self.freqs.get(low, 0.0), self.freqs.get(concept_key(word), 0.0))
 
 
 UNKNOWN = Language("")

@@ -33,7 +33,11 @@ HONORIFICS = frozenset(
 )
 PARTICLES = frozenset("van von de da di du del der den la le bin al".split())
 _ROMAN = re.compile(r"^(?=[IVXLC]{2,}$)C{0,3}(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
-_NOT_NAME = re.compile(r"['’]|^www\.|\.(?:com|org|net|io|html?)$")  # Qu'est-ce, a web address
+# Qu'est-ce, a web address, a modifier ("AI-generated", "GPU-bound", "Python-like")
+_NOT_NAME = re.compile(
+    r"['’]|^www\.|\.(?:com|org|net|io|html?)$"
+    r"|-(?:[a-z]+ed|based|bound|level|like|scale|style|free|only|native|heavy|friendly)$"
+)
 _VERSION = re.compile(r"^\d+(?:\.\d+)+$")  # Software 3.0, Gemini 3.1
 
 Form = tuple[str, ...]
@@ -112,7 +116,22 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
                 if form[0].lower() in never:
                     continue
             found.add(form)
-    return found
+    said_lower = _lower_phrases(parsed)
+    return {f for f in found if len(f) == 1 or concept_key(" ".join(f)) not in said_lower}
+
+
+def _lower_phrases(parsed: list[list[Tok]]) -> set[str]:
+    """Keys of the 2-3 word runs the text writes in lower case: "frontier lab" makes
+    "Frontier Labs" a phrase said with capitals, not a name."""
+    out = set()
+    for toks in parsed:
+        words = [t.text for t in toks]
+        for n in (2, 3):
+            for i in range(len(words) - n + 1):
+                run = words[i : i + n]
+                if all(w.islower() and w.isalpha() for w in run):
+                    out.add(concept_key(" ".join(run)))
+    return out
 
 
 def _common(toks: list[Tok], lang: Language) -> set[str]:
@@ -156,25 +175,25 @@ def count(sentences: list[Sentence], parsed: list[list[Tok]], forms: set[Form]) 
     by_first: dict[str, list[Form]] = {}
     for form in sorted(forms | parts, key=lambda f: (-len(f), f)):
         by_first.setdefault(form[0], []).append(form)
-    hits: list[tuple[Form, int]] = []
+    hits: list[tuple[Form, Sentence]] = []
     first: dict[Form, int] = {}
     for s, toks in zip(sentences, parsed, strict=True):
         i = 0
         while i < len(toks):
             form = _match(toks, i, by_first)
             if form:
-                hits.append((form, s.index))
+                hits.append((form, s))
                 first.setdefault(form, s.index)
             i += len(form) if form else 1
     lower = {t.text for toks in parsed for t in toks if t.word and t.text.islower()}
     alias = _aliases(forms | parts, first, lower)
     found: dict[str, Candidate] = {}  # by concept_key: "LLM" and "LLMs" are one
-    for form, index in hits:
+    for form, s in hits:
         name = alias.get(form[0], form) if len(form) == 1 else form
         if name not in forms:
             continue  # a word of a name, said alone but standing for no one
         cand = found.setdefault(concept_key(" ".join(name)), _candidate(name))
-        cand.add(" ".join(form), index, sentences[index].block.anchor)
+        cand.add(" ".join(form), s.index, s.block.anchor)
         if name != form:
             cand.aliases.add(form[0])
     return found

@@ -45,7 +45,11 @@ class Tok:
 
     @property
     def stylised(self) -> bool:
-        return bool(_STYLISED.match(self.text)) and not _FILES.search(self.text)
+        return bool(_STYLISED.match(self.text)) and not self.file
+
+    @property
+    def file(self) -> bool:
+        return bool(_FILES.search(self.text))  # "fp8.py": a file's name, not a topic
 
     @property
     def acronym(self) -> bool:

@@ -89,8 +89,8 @@ def _fit(words: list[Tok], never: frozenset[str]) -> bool:
         return False
     if len(words) == 1:
         w = words[0]
-        if w.acronym or w.stylised:
-            return False  # a name's business (kb.editors.names)
+        if w.acronym or w.stylised or w.file:
+            return False  # a name's business (kb.editors.names), or a file's name
         if "-" in w.text and (texts[0].count("-") > 1 or texts[0].rsplit("-", 1)[1] in _MODIFYING):
             return False  # "memory-bound", "end-to-end": a modifier, not a thing
         return (
@@ -213,9 +213,17 @@ def determined(sentences: list[Sentence], word: str) -> bool:
     return _after(sentences, word, _DETERMINERS)
 
 
-def verb(sentences: list[Sentence], word: str) -> bool:
-    """Whether `word` follows "to" or a modal ("cannot amortize"): a verb, no topic."""
-    return _after(sentences, word, _MODALS)
+def verb(sentences: list[Sentence], word: str, modal: bool = False) -> bool:
+    """Whether `word` follows "to" or a modal ("cannot amortize"): a verb, no topic.
+    `modal`: a modal only (a phrase after "to" may be its object, "to agentic
+    engineering", and "not" may deny an adjective, "not bacterial")."""
+    return _after(sentences, word, _MODALS - {"to", "not"} if modal else _MODALS)
+
+
+def said(sentences: list[Sentence], words: tuple[str, ...]) -> bool:
+    """Whether the source says any of `words` (whole words, any case)."""
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
+    return any(pattern.search(s.plain) for s in sentences)
 
 
 def _after(sentences: list[Sentence], word: str, before: frozenset[str]) -> bool:

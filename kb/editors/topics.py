@@ -16,21 +16,28 @@ folded into it.
 from __future__ import annotations
 
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from kb.editors import acronyms, terms
 from kb.editors.lang import Language
 from kb.editors.names import names
-from kb.editors.phrases import Candidate
+from kb.editors.phrases import Candidate, title_case, tokens
 from kb.editors.sentences import Sentence
 from kb.editors.worth import EVERYDAY, Context, band, score
 from kb.wiki.names import concept_key
+
+LEDE_WORDS = 12  # a sentence this long opens the prose, where a title or byline does not
+LABEL_WORDS = 6  # a line this short, said twice or more, is a label
 
 
 def candidates(sentences: list[Sentence], lang: Language, heads: list[str]) -> dict:
     """key -> Candidate: the source's names, and (in a language with a word list) its
     terms, with their evidence; `heads` are its headings and title-like lines."""
+    lede = _lede(sentences)
+    sentences = _unrepeated(sentences)
     found = {c.key: c for c in names(sentences, lang)}
+    for c in found.values():
+        c.evidence |= {"lede"} if c.entity and c.sentences & lede else set()
     if not lang.known:
         return found
     words = {w for c in found.values() if c.entity for f in c.forms for w in f.split()}
@@ -56,6 +63,22 @@ def candidates(sentences: list[Sentence], lang: Language, heads: list[str]) -> d
             c.entity = not c.opens and not terms.determined(sentences, form)
             c.keep_case = c.entity
     return found
+
+
+def _lede(sentences: list[Sentence]) -> set[int]:
+    """The sentences of the source's first paragraph of prose (one with a sentence of a
+    dozen words, not a headline): whom and what the piece is about."""
+    for s in sentences:
+        if len(s.plain.split()) >= LEDE_WORDS and not title_case(tokens(s.plain)):
+            return {x.index for x in sentences if x.block is s.block}
+    return set()
+
+
+def _unrepeated(sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences but for a short line said again and again ("Clawd Clawd murmur:",
+    "Share this article"): a label, whose words are not what the source is about."""
+    said = Counter(s.plain for s in sentences)
+    return [s for s in sentences if said[s.plain] < 2 or len(s.plain.split()) > LABEL_WORDS]
 
 
 def _lower(c: Candidate) -> bool:
@@ -152,10 +175,18 @@ def select(
 
 
 def _verb(c: Candidate, sentences: list[Sentence]) -> bool:
-    """A single lower-case word said after "to" or a modal ("traverse"): no topic."""
-    if c.words > 1 or c.entity or c.special:
+    """A lower-case word said after "to" or a modal ("traverse"), or a phrase opening with
+    one ("amortize weight loads") or closing on a verb ("knowledge persists" beside
+    "persisted"): no topic."""
+    if c.entity or (c.special and c.words == 1):
         return False
-    return terms.verb(sentences, c.forms.most_common(1)[0][0])
+    words = c.forms.most_common(1)[0][0].split()
+    if terms.verb(sentences, words[0], modal=c.words > 1):  # "to" is a preposition too
+        return True
+    last = words[-1].lower()
+    if c.words == 1 or not last.endswith("s") or last.endswith("ss"):
+        return False
+    return terms.said(sentences, (last[:-1] + "ed", last[:-1] + "ing", last[:-1] + "d"))
 
 
 def _covered(c: Candidate, chosen: list[tuple[Candidate, list[str]]]) -> bool:

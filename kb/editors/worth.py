@@ -8,7 +8,8 @@ values from the source's language (kb.editors.lang): "the" 7.7, "memory" 4.8, "t
 - a name (or an acronym): two sentences; an everyday acronym ("AI", "CEO") also needs a
   definition or an expansion;
 - a rare word (below 3.0: "prefill", "roofline"): two sentences;
-- a moderate word (3.0-3.3: "decode", "inference"): three sentences or evidence;
+- a moderate word (3.0-3.3: "decode", "derivation"): three sentences and evidence other
+  than a heading (a feed's every headline is one): a definition, a subject;
 - a common word (3.3-3.9: "token", "node", "prompt", "compiler"): a definition or an
   expansion; a heading alone does not make "Dependency" a topic;
 - an everyday word (from 3.9: "fridge", "memory"): evidence, three sentences, heading
@@ -17,7 +18,10 @@ values from the source's language (kb.editors.lang): "the" 7.7, "memory" 4.8, "t
 - a plural of a word that is not rare ("agents", "images", "workflows", "outperforms"):
   never on its own; a thing worth a page is named in the singular, and an "-s" word is
   as often a verb;
-- a phrase with a word that is not everyday ("KV cache", "bacterial code"): two sentences;
+- a phrase with a rare word ("fp8 training", "vibe coding"): two sentences;
+- a phrase of moderate or common words: three sentences or evidence ("KV cache", "memory
+  bandwidth", "chunk size"); in the plural, evidence other than a subject ("prompt
+  tokens", "node modules" are kinds of a common thing);
 - a phrase of everyday words ("physical world", "stepping stones"): evidence.
 
     python -c "import kb.editors.worth as w; print(w.__doc__)"
@@ -47,7 +51,9 @@ def band(c: Candidate) -> str:
     if c.entity or (c.special and c.words == 1) or "acronym" in c.evidence:
         return "name"
     if c.words > 1:
-        return "phrase" if c.zipf < EVERYDAY else "everyday phrase"
+        if c.zipf >= EVERYDAY:
+            return "everyday phrase"
+        return "phrase" if c.zipf < RARE else "common phrase"
     if c.zipf >= PLURAL_RARE and _plural(c):
         return "plural"
     if c.zipf < RARE:
@@ -88,6 +94,12 @@ def _name(c: Candidate, n: int, ctx: Context) -> float:
 
 
 def _moderate(c: Candidate, n: int, ctx: Context) -> float:
+    return 1.0 if n >= 3 and c.evidence - {"heading"} else 0.0
+
+
+def _common_phrase(c: Candidate, n: int, ctx: Context) -> float:
+    if _plural(c):
+        return 1.0 if c.evidence - {"subject"} else 0.0
     return 1.0 if n >= 3 or c.evidence else 0.0
 
 
@@ -113,6 +125,7 @@ BANDS: dict[str, Gate] = {
     "everyday": _everyday,
     "plural": lambda c, n, ctx: 0.0,
     "phrase": lambda c, n, ctx: 1.0,
+    "common phrase": _common_phrase,
     "everyday phrase": _everyday_phrase,
 }
 
