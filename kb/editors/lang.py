@@ -35,6 +35,7 @@ SAMPLE = 600  # words of a text it reads
 COVERED = 0.3  # share of a text's words the winner's list must hold
 STOP_TOP = 150  # a language's most frequent words: its stop words
 FUNCTION_TOP = 40  # ... and the few of every language that are never a page
+GRAMMARS = frozenset({"en"})  # languages kb's term rules (verbs, plurals, clauses) know
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -49,6 +50,11 @@ class Language:
     @property
     def known(self) -> bool:
         return bool(self.freqs)
+
+    @property
+    def grammar(self) -> bool:
+        """Whether kb's rules for verbs, plurals and clauses hold in this language."""
+        return self.code in GRAMMARS
 
     def zipf(self, word: str) -> float:
         """Zipf frequency of `word` or of its singular ("ciphers" is as common as

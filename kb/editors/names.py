@@ -49,7 +49,7 @@ def _nameish(t: Tok) -> bool:
     return t.capital or t.stylised
 
 
-def _runs(toks: list[Tok], lower: set[str] | frozenset[str]) -> list[Form]:
+def _runs(toks: list[Tok], lower: set[str] | frozenset[str], stop=frozenset()) -> list[Form]:
     """Name runs of one sentence (not a headline): capitalised words, with name particles
     and version numbers inside, titles in front dropped. At a sentence's start, a run
     needs a second capitalised word and a first that the text never writes in lower case
@@ -73,13 +73,27 @@ def _runs(toks: list[Tok], lower: set[str] | frozenset[str]) -> list[Form]:
             j < len(toks) and not toks[j - 1].possessive and (_nameish(toks[j]) or _joins(toks, j))
         ):
             j += 1
-        run = [x.text for x in toks[i:j]]
-        while run and run[0].lower() in HONORIFICS and len(run) > 1:
-            run = run[1:]
-        if run and len(set(run)) == len(run):  # "Clawd Clawd murmur:" is a label twice
-            out.append(tuple(run))
+        run = _trim([x.text for x in toks[i:j]], stop)
+        if run and len(set(run)) == len(run) and not _shouted(run):
+            out.append(tuple(run))  # ("Clawd Clawd murmur:" is a label, twice a word)
         i = j
     return out
+
+
+def _trim(run: list[str], stop: frozenset[str]) -> list[str]:
+    """A run without the titles in front ("CEO Reiner Pope") and the source language's
+    stop words behind ("VEDETTE La" in a French caption)."""
+    while len(run) > 1 and run[0].lower() in HONORIFICS:
+        run = run[1:]
+    while len(run) > 1 and run[-1].lower() in stop:
+        run = run[:-1]
+    return run
+
+
+def _shouted(run: list[str]) -> bool:
+    """Words in capitals for emphasis ("BREAKING NEWS", "PRESENTATEUR VEDETTE"): two or
+    more long words, all capitals, are a caption, not an acronym's name."""
+    return len(run) > 1 and all(w.isupper() and w.isalpha() and len(w) >= 4 for w in run)
 
 
 def _joins(toks: list[Tok], j: int) -> bool:
@@ -108,7 +122,7 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
     for toks in parsed:
         if title_case(toks):
             continue
-        for form in _runs(toks, opening | _common(toks, lang)):
+        for form in _runs(toks, opening | _common(toks, lang), lang.stop):
             if len(form) == 1:
                 word = Tok(form[0], False, True)
                 if form[0].lower() in lower and not (word.stylised or word.acronym):
@@ -155,8 +169,8 @@ def _aliases(forms: set[Form], first: dict[Form, int], lower: set[str]) -> dict[
     out = {}
     for word, names in owners.items():
         (name,) = names if len(names) == 1 else (None,)
-        if word.lower() in lower or not name or not _person(name):
-            continue
+        if word.lower() in lower or not name or not _person(name) or name not in first:
+            continue  # (a name never said on its own: always inside a longer one)
         if first[name] <= first.get((word,), first[name]):
             out[word] = name
     return out

@@ -120,6 +120,8 @@ def candidates(
     never = function_words()
     for s in sentences:
         toks = tokens(s.plain)
+        if _foreign(toks, lang.stop, never):
+            continue
         headline = title_case(toks)
         for run in _runs(toks, headline, lang.stop, names):
             for n in (1, 2, 3):
@@ -140,6 +142,18 @@ def candidates(
                     cand.add(form, s.index, s.block.anchor)
                     cand.opens |= words[0].initial and words[0].capital
     return found
+
+
+def _foreign(toks: list[Tok], stop: frozenset[str], never: frozenset[str]) -> bool:
+    """A sentence in another language than the source's (a line of Dante in an English
+    poem): hardly any of the source's stop words, a quarter of other languages'
+    function words. Its words are no terms of this source ("nel foco", "che gli affina")."""
+    words = [t.text.lower() for t in toks if t.word]
+    if len(words) < 4:
+        return False
+    own = sum(w in stop for w in words)
+    other = sum(w in never and w not in stop for w in words)
+    return own * 8 < len(words) and other * 4 >= len(words)
 
 
 def headings(texts: list[str]) -> set[str]:

@@ -146,13 +146,17 @@ def _inside(short: str, long: str) -> bool:
 
 
 def select(
-    found: dict[str, Candidate], limit: int, words: int, sentences: list[Sentence] = ()
+    found: dict[str, Candidate],
+    limit: int,
+    words: int,
+    sentences: list[Sentence] = (),
+    grammar: bool = True,
 ) -> list[tuple[Candidate, list[str]]]:
     """The best `limit` candidates, each with its aliases; a candidate said mostly inside
     a longer chosen one ("KV" in "KV cache"), or almost only where a chosen one is said
     ("optimal batch" beside "batch size"), is folded into it. `words`: the source's
-    length."""
-    ctx = Context(found, words)
+    length; `grammar`: kb knows the language's grammar (English)."""
+    ctx = Context(found, words, grammar)
     scored = {k: score(c, ctx) for k, c in found.items()}
     ranked = sorted(
         (c for c in found.values() if scored[c.key] > 0),

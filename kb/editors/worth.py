@@ -24,6 +24,9 @@ values from the source's language (kb.editors.lang): "the" 7.7, "memory" 4.8, "t
   tokens", "node modules" are kinds of a common thing);
 - a phrase of everyday words ("physical world", "stepping stones"): evidence.
 
+In a language other than English, whose grammar kb does not know, a term also needs
+evidence and three sentences; names are judged alike in every language.
+
     python -c "import kb.editors.worth as w; print(w.__doc__)"
 """
 
@@ -69,11 +72,13 @@ def _plural(c: Candidate) -> bool:
 
 
 class Context:
-    """What a band may weigh a candidate against: the source's length in words, and how
-    many of its multi-word candidates (said twice) hold each word."""
+    """What a band may weigh a candidate against: the source's length in words, how
+    many of its multi-word candidates (said twice) hold each word, and whether kb knows
+    the language's grammar."""
 
-    def __init__(self, found: dict[str, Candidate], words: int):
+    def __init__(self, found: dict[str, Candidate], words: int, grammar: bool = True):
         self.words = words
+        self.grammar = grammar  # kb knows the language's grammar (English): see `score`
         self.heads: Counter = Counter()
         for c in found.values():
             if c.words > 1 and len(c.sentences) >= 2:
@@ -130,13 +135,21 @@ BANDS: dict[str, Gate] = {
 }
 
 
+def _said_plainly(c: Candidate, n: int) -> bool:
+    """In a language whose grammar kb does not know (all but English: it cannot tell a
+    verb, "huiría", or an inflection, "оливковым маслом", from a term), a term must be
+    defined, paired or in a heading, and said three times."""
+    return n >= 3 and bool(c.evidence - {"subject"})
+
+
 def score(c: Candidate, ctx: Context) -> float:
     """How much a candidate deserves a page; 0 when it does not (see the module doc)."""
     n = len(c.sentences)
     if n < 2 or c.key in function_words():
         return 0.0
-    weight = BANDS[band(c)](c, n, ctx)
-    if not weight:
+    kind = band(c)
+    weight = BANDS[kind](c, n, ctx)
+    if not weight or (kind != "name" and not ctx.grammar and not _said_plainly(c, n)):
         return 0.0
     size = math.sqrt((n + len(c.blocks)) / 2)  # said often matters, but not above all
     rare = 1.0 + max(0.0, 4.5 - c.zipf) / 3  # "prefill" counts for more than "bandwidth"
