@@ -149,16 +149,15 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     q.weigh(texts.values())
     by_alias = _by_alias(index, q)
     signed = _by_signature(index, q)
-    weights, total = [(t, q.weight(t)) for t in q.terms], q.total
+    probes = [p for t in q.terms for p in q.probes(t)]
 
     def share(text: str) -> float:  # at least q.match(text): substrings, no stemming
-        low = text.lower().replace("’", "'")
-        return sum(w for t, w in weights if t in low) / total
+        return q.bound(text.lower().replace("’", "'"))
 
     scored, bounded = [], []
     for key, text in texts.items():
         alias, sig = by_alias.get(key, 0.0), signed.get(key, 0.0)
-        if not alias and not sig and not any(t in text for t, _ in weights):
+        if not alias and not sig and not any(p in text for p in probes):
             continue  # cheap test first: most of a large wiki shares no word with it
         e = index.entries[key]
         if e.type == "answer" and same_question(e.summary, q.text):

@@ -82,6 +82,9 @@ class ExtractiveEditor:
         cands = [c for c, _ in chosen]
         weight = {c.key: math.log(1 + len(c.sentences)) for c in cands}
         by_sentence = sentence_topics(cands)
+        # a name said beside a number is what it may be about, chosen as a topic or not
+        # ("a GPT in 243 lines" and "microGPT: ... GPT Training ... in 200 Lines")
+        named = sentence_topics([c for c in found.values() if c.keep_case and c.words == 1])
         scores = [self._score(s, by_sentence.get(s.index, []), weight) for s in sents]
         ranked = sorted(range(len(sents)), key=lambda i: (-scores[i], i))
         top = [i for i in ranked if scores[i] > 0]
@@ -98,7 +101,9 @@ class ExtractiveEditor:
                 if c.special or c.entity  # names and terms, not plain words
             ),
             quantities=tuple(
-                q for s in sents for q in of_sentence(s, _subjects(s, by_sentence, topics))
+                q
+                for s in sents
+                for q in of_sentence(s, _subjects(s, by_sentence, topics, named.get(s.index, ())))
             ),
             chapters=_chapters(doc, sents, scores),
         )
@@ -164,10 +169,12 @@ class ExtractiveEditor:
         return PageDraft("\n".join(lines))
 
 
-def _subjects(s: Sentence, by_sentence: dict, topics: list[Topic]) -> list[str]:
-    """Keys (and alias keys) of the topics a sentence names: what its numbers are about."""
+def _subjects(s: Sentence, by_sentence: dict, topics: list[Topic], named=()) -> list[str]:
+    """Keys (and alias keys) of the topics a sentence names, and of the other one-word
+    names it says (`named`): what its numbers are about."""
     names = {t.key: {t.key, *(concept_key(a) for a in t.aliases)} for t in topics}
-    return sorted({k for key in by_sentence.get(s.index, []) for k in names.get(key, ())})
+    keys = {k for key in by_sentence.get(s.index, []) for k in names.get(key, ())}
+    return sorted(keys | set(named))
 
 
 def _chapters(doc: Document, sents: list[Sentence], scores: list[float]) -> tuple[Chapter, ...]:

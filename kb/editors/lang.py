@@ -137,6 +137,12 @@ def language(code: str) -> Language:
     return Language(code, STOPWORDS | frozenset(top), zipf)
 
 
+def everyday(word: str) -> float:
+    """Zipf frequency of an English word from wordfreq's small list (a quick load, for
+    `kb ask`, which has no source to judge the language of)."""
+    return _wordfreq().zipf_frequency(word, "en", wordlist="small")
+
+
 def function_words() -> frozenset[str]:
     """The most frequent words of every language wordfreq has: "de", "la", "lai", "und"."""
     return _profiles()[2] | STOPWORDS
