@@ -131,7 +131,7 @@ class Question:
 
     def also(self, own: Iterable[str], names: Iterable[str]) -> None:
         """The question's stems `own` may be found said as any of `names` (texts)."""
-        ways = tuple(frozenset(stems(n)) for n in names)
+        ways = tuple(dict.fromkeys(frozenset(stems(n)) for n in names))
         for term in set(own) & set(self.terms):
             old = self.alts.get(term, ())
             self.alts[term] = old + tuple(w for w in ways if w and term not in w and w not in old)
