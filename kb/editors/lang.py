@@ -32,6 +32,10 @@ from kb.wiki.names import concept_key
 
 DETECT_TOP = 3_000  # words per language the detector knows
 SAMPLE = 600  # words of a text it reads
+# Words that make up a sixth of English prose and are rare in any other language's: a
+# text where they are this common is English without a doubt.
+_ENGLISH = frozenset("the of and to is that with for this are was it".split())
+ENGLISH_SHARE = 0.12
 COVERED = 0.3  # share of a text's words the winner's list must hold
 STOP_TOP = 150  # a language's most frequent words: its stop words
 FUNCTION_TOP = 40  # ... and the few of every language that are never a page
@@ -104,6 +108,8 @@ def detect(text: str) -> str:
     words = [w.casefold() for w in _WORD.findall(text)[:SAMPLE]]
     if len(words) < 5:
         return ""
+    if sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * len(words):
+        return "en"  # plainly English (most sources): no need to score 42 languages
     index, floors, _ = _profiles()
     gain: Counter[str] = Counter()
     hits: Counter[str] = Counter()
@@ -143,6 +149,7 @@ def everyday(word: str) -> float:
     return _wordfreq().zipf_frequency(word, "en", wordlist="small")
 
 
+@cache
 def function_words() -> frozenset[str]:
     """The most frequent words of every language wordfreq has: "de", "la", "lai", "und"."""
     return _profiles()[2] | STOPWORDS

@@ -130,22 +130,19 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
                 if form[0].lower() in never:
                     continue
             found.add(form)
-    said_lower = _lower_phrases(parsed)
-    return {f for f in found if len(f) == 1 or concept_key(" ".join(f)) not in said_lower}
+    text = "\n".join(" ".join(t.text for t in toks) for toks in parsed)
+    return {f for f in found if len(f) == 1 or not _said_lower(f, text)}
 
 
-def _lower_phrases(parsed: list[list[Tok]]) -> set[str]:
-    """Keys of the 2-3 word runs the text writes in lower case: "frontier lab" makes
-    "Frontier Labs" a phrase said with capitals, not a name."""
-    out = set()
-    for toks in parsed:
-        words = [t.text for t in toks]
-        for n in (2, 3):
-            for i in range(len(words) - n + 1):
-                run = words[i : i + n]
-                if all(w.islower() and w.isalpha() for w in run):
-                    out.add(concept_key(" ".join(run)))
-    return out
+def _said_lower(form: Form, text: str) -> bool:
+    """Whether the text also writes the name's words in lower case ("frontier lab"
+    beside "Frontier Labs"): a phrase said with capitals, not a name."""
+    words = [w.lower() for w in form]
+    if not all(w.isalpha() for w in words):
+        return False
+    last = words[-1][:-1] if words[-1].endswith("s") else words[-1]
+    pattern = r"\b" + " ".join(map(re.escape, words[:-1])) + " " + re.escape(last) + r"(?:e?s)?\b"
+    return re.search(pattern, text) is not None
 
 
 def _common(toks: list[Tok], lang: Language) -> set[str]:

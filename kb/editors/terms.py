@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
 
 from kb.editors.lang import Language, function_words
 from kb.editors.phrases import Candidate, Tok, title_case, tokens
@@ -81,14 +82,21 @@ def _runs(
     return [r for r in runs if r]
 
 
-def _fit(words: list[Tok], never: frozenset[str]) -> bool:
+def _fit(words: list[Tok]) -> bool:
     """A plausible page name: a noun, or a phrase that is neither a description ("huge
     amount") nor a clause fragment ("quickly matters", "was built")."""
-    texts = [w.text.lower() for w in words]
+    return _fits(tuple(w.text for w in words), words[0].initial)
+
+
+@lru_cache(maxsize=65536)
+def _fits(originals: tuple[str, ...], initial: bool) -> bool:
+    """`_fit` on the words' texts (a source says the same runs again and again)."""
+    never = function_words()
+    texts = [w.lower() for w in originals]
     if all(t in never for t in texts):
         return False
-    if len(words) == 1:
-        w = words[0]
+    if len(texts) == 1:
+        w = Tok(originals[0], initial, originals[0][:1].isupper())
         if w.acronym or w.stylised or w.file:
             return False  # a name's business (kb.editors.names), or a file's name
         if "-" in w.text and (texts[0].count("-") > 1 or texts[0].rsplit("-", 1)[1] in _MODIFYING):
@@ -108,7 +116,7 @@ def _fit(words: list[Tok], never: frozenset[str]) -> bool:
         return False  # "millisecond train" out of "a 20 millisecond train"
     if all(t in GENERIC for t in texts):
         return False
-    return not (words[0].initial and texts[0] in GENERIC)
+    return not (initial and texts[0] in GENERIC)
 
 
 def candidates(
@@ -127,7 +135,7 @@ def candidates(
             for n in (1, 2, 3):
                 for start in range(len(run) - n + 1):
                     words = run[start : start + n]
-                    if not _fit(words, never):
+                    if not _fit(words):
                         continue
                     form = " ".join(w.text for w in words)
                     if words[0].initial or headline:
@@ -237,14 +245,19 @@ def verb(sentences: list[Sentence], word: str, modal: bool = False) -> bool:
 def said(sentences: list[Sentence], words: tuple[str, ...]) -> bool:
     """Whether the source says any of `words` (whole words, any case)."""
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
-    return any(pattern.search(s.plain) for s in sentences)
+    return pattern.search(_text(sentences)) is not None
 
 
 def _after(sentences: list[Sentence], word: str, before: frozenset[str]) -> bool:
     pattern = re.compile(
         r"\b(?:" + "|".join(sorted(before)) + r") " + re.escape(word) + r"\b", re.I
     )
-    return any(pattern.search(s.plain) for s in sentences)
+    return pattern.search(_text(sentences)) is not None
+
+
+def _text(sentences: list[Sentence]) -> str:
+    """The sentences one a line: one search over the source instead of one a sentence."""
+    return "\n".join(s.plain for s in sentences)
 
 
 if __name__ == "__main__":
