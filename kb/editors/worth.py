@@ -5,13 +5,13 @@ A candidate falls in one band (`band`), and each band has its own gate and weigh
 values from the source's language (kb.editors.lang): "the" 7.7, "memory" 4.8, "token"
 3.8, "decode" 3.0, "sparsity" 1.9, "prefill" 0 (coined).
 
-- a name (or an acronym): two sentences; an everyday acronym ("AI", "CEO") also needs a
-  definition or an expansion;
+- a name, an acronym, or a phrase paired with one: two sentences; a common acronym
+  (from 3.3: "AI", "CEO", "API") also needs a definition or an expansion;
 - a rare word (below 3.0: "prefill", "roofline"): two sentences;
 - a moderate word (3.0-3.3: "decode", "derivation"): three sentences and evidence other
   than a heading (a feed's every headline is one): a definition, a subject;
-- a common word (3.3-3.9: "token", "node", "prompt", "compiler"): a definition or an
-  expansion; a heading alone does not make "Dependency" a topic;
+- a common word (3.3-3.9: "token", "node", "prompt", "compiler"): three sentences and
+  a definition or an expansion; a heading alone does not make "Dependency" a topic;
 - an everyday word (from 3.9: "fridge", "memory"): evidence, three sentences, heading
   two of the source's terms ("memory": memory bandwidth, memory wall) and said far more
   often than general language would;
@@ -23,6 +23,9 @@ values from the source's language (kb.editors.lang): "the" 7.7, "memory" 4.8, "t
   bandwidth", "chunk size"); in the plural, evidence other than a subject ("prompt
   tokens", "node modules" are kinds of a common thing);
 - a phrase of everyday words ("physical world", "stepping stones"): evidence.
+
+Evidence (a definition, a heading, an acronym, a subject, for a name the lede) also
+ranks a candidate higher; so do rarity and, less and less, repetition.
 
 In a language other than English, whose grammar kb does not know, a term also needs
 evidence and three sentences; names are judged alike in every language.
