@@ -5,7 +5,9 @@ starts at the index (the `pages` table) and the alias registry, opens the few pa
 match, follows their links one hop at a time within a token budget, and compacts what it
 reads into cited notes aimed at the question. Modules:
 
-    terms.py       the question: content terms, idf weights, phrase keys
+    terms.py       the question: content terms, idf weights, phrase keys, and the other
+                   ways a term may be said (a page's other names, a measure's words)
+    families.py    the few word families of a measure ("speed": fast, faster, slower)
     navigate.py    shortlist, Reader (budgeted page reads), the extractive navigator
     (kb.build.signature, the per-page word index kb build keeps, lets page text match too)
     units.py       a page body as units: bullets, callout lines, paragraphs

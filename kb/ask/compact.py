@@ -82,7 +82,9 @@ class Note:
     page: str  # the page it was read on
     stems: tuple[str, ...]
     disputed: bool = False  # quoted in a contradiction callout
-    context: tuple[str, ...] = ()  # stems of the heading it sits under
+    # stems of the heading it sits under, and of its paragraph's first sentence, which
+    # names what "The project" or "It" in a later one is ("llm.c is ...")
+    context: tuple[str, ...] = ()
 
 
 def parse(text: str) -> tuple[dict, list[Unit]]:
@@ -140,11 +142,10 @@ def _best(
     unit first gets a substring upper bound (a question stem is a prefix of the word it
     matches, so `stem in text` holds whenever the stem does), and exact scores are taken
     in that order only until no unit left could beat the k-th best."""
-    weights, total, bound = [(t, q.weight(t)) for t in q.terms], q.total, []
+    bound = []
     for u in all_units:
         if u.index not in skip:
-            low = u.text.lower().replace("’", "'")
-            upper = sum(w for t, w in weights if t in low) / total
+            upper = q.bound(u.text.lower().replace("’", "'"))
             if upper > 0:
                 bound.append((-upper, u.index in warned, u.index))
     bound.sort()
@@ -330,7 +331,6 @@ def _sentences(raw: str, body: str) -> list[str]:
 def notes(view: View, q: Question) -> list[Note]:
     """The sentences of `view` that share a term with the question, each cited."""
     out = []
-    terms = set(q.terms)
     for unit in view.units:
         if unit.omitted or unit.heading.casefold() in _LINK_LINE or _CALLOUT.match(unit.text):
             continue
@@ -341,9 +341,11 @@ def notes(view: View, q: Question) -> list[Note]:
             text = disputed.group(1) + disputed.group(2)
         body, cite = _cite_of(view, unit, text)
         parts = [body] if _CITES.search(text) else _sentences(unit.text, body)
-        for sentence in parts:
+        for i, sentence in enumerate(parts):
             found = stems(sentence)
-            if terms.intersection(found) and len(found) >= 2:
+            if i == 1:
+                context += tuple(stems(parts[0]))
+            if len(found) >= 2 and q.said(set(found)):
                 note = Note(sentence, cite, view.title, tuple(found), bool(disputed), context)
                 out.append(note)
     return out

@@ -93,7 +93,7 @@ def matched(
 
 def _share(q: Question, text: str) -> float:
     low = text.lower().replace("’", "'")
-    if not any(t in low for t in q.terms):  # a question stem is a prefix of what it matches
+    if not q.bound(low):  # a question stem is a prefix of what it matches
         return 0.0
     return q.match(text)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from kb.ask import compact
 from kb.ask.compact import Note, Unit, View
 from kb.ask.extractive import COVERED
-from kb.ask.terms import Question, phrase_keys
+from kb.ask.terms import Question, phrase_keys, stems
 from kb.build.pages import FOLDERS
 from kb.build.signature import Signatures
 from kb.providers.base import estimate_tokens
@@ -136,6 +136,34 @@ class Index:
         ).fetchall()
         return dict(rows)
 
+    def names(self, page_keys: set[str]) -> dict[str, list[str]]:
+        """page key -> its title's key and every alias key."""
+        if not page_keys:
+            return {}
+        keys = sorted(page_keys)
+        marks = ",".join("?" * len(keys))
+        rows = self.state.db.execute(
+            f"SELECT page_key, alias_key FROM aliases WHERE page_key IN ({marks})"
+            " ORDER BY alias_key",
+            keys,
+        ).fetchall()
+        out: dict[str, list[str]] = {k: [k] for k in keys}
+        for page, alias in rows:
+            out[page].append(alias)
+        return out
+
+
+def synonyms(index: Index, q: Question) -> None:
+    """Let the question's words for a page be found said as the page's other names: a
+    question about "MoE" is answered by "Mixture of experts strongly favors...", one
+    about "reinforcement learning" by a sentence saying "RL"."""
+    phrases = phrase_keys(q.text)
+    found = index.aliased(phrases)
+    found.update({p: p for p in phrases if p in index.entries})
+    names = index.names(set(found.values()))
+    for phrase, page in sorted(found.items()):
+        q.also(stems(phrase), [n for n in names.get(page, ()) if n != phrase])
+
 
 def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     """The index entries that best match the question, best first (weights `q` too).
@@ -147,18 +175,18 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     only while the entry could still make the list."""
     texts = {k: f"{e.title} {e.summary}".casefold() for k, e in index.entries.items()}
     q.weigh(texts.values())
+    synonyms(index, q)
     by_alias = _by_alias(index, q)
     signed = _by_signature(index, q)
-    weights, total = [(t, q.weight(t)) for t in q.terms], q.total
+    probes = [p for t in q.terms for p in q.probes(t)]
 
     def share(text: str) -> float:  # at least q.match(text): substrings, no stemming
-        low = text.lower().replace("’", "'")
-        return sum(w for t, w in weights if t in low) / total
+        return q.bound(text.lower().replace("’", "'"))
 
     scored, bounded = [], []
     for key, text in texts.items():
         alias, sig = by_alias.get(key, 0.0), signed.get(key, 0.0)
-        if not alias and not sig and not any(t in text for t, _ in weights):
+        if not alias and not sig and not any(p in text for p in probes):
             continue  # cheap test first: most of a large wiki shares no word with it
         e = index.entries[key]
         if e.type == "answer" and same_question(e.summary, q.text):

@@ -21,15 +21,21 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kb.ask.families import ABBREVIATIONS, FAMILIES
+from kb.editors.lang import everyday
 from kb.editors.text import GENERIC, STOPWORDS, stem, words
 from kb.wiki.names import concept_key
 
 # Question words that carry no content ("what is", "how does ... work", "explain"), and
 # the words that ask how two things relate: no page says "relate", so as a term it made
 # every such question look uncovered, however plainly the wiki linked the two.
+# The words that ask for a judgement ("the downsides of pipeline parallelism") name no
+# content either: a source says what is wrong with a thing without the word "downside".
 _ASKING = frozenset(
     "explain describe tell define definition mean meaning work relate related relation"
-    " relationship compare comparison differ difference connect connection".split()
+    " relationship compare comparison differ difference connect connection"
+    " downside downsides drawback drawbacks disadvantage disadvantages advantage advantages"
+    " benefit benefits upside upsides pros cons tradeoff tradeoffs".split()
 )
 # "How does A relate to B?", "the difference between A and B": the two sides, each of
 # which an answer sentence must name (ONE_SIDE scales down a sentence that names one).
@@ -48,6 +54,11 @@ _FRAMES = re.compile(
 )
 ONE_SIDE = 0.5
 GENERIC_WEIGHT = 0.3  # "long", "take", "read": common in any text, weak evidence of a topic
+# A question word the wiki never says weighs most (so "the capital of Peru" is not
+# covered), but less if it is an everyday word written in lower case: "Which company
+# does Reiner Pope lead?" is answered by "Reiner Pope, CEO of MatX".
+EVERYDAY = 4.0  # Zipf, in English
+PHRASING = 0.5
 
 
 def norm(word: str) -> str:
@@ -57,6 +68,10 @@ def norm(word: str) -> str:
 
 
 _GENERIC = frozenset(norm(w) for w in GENERIC)
+# stem -> the words of its measure's family (kb.ask.families)
+_FAMILY = {
+    norm(w): tuple(ws.split()) for ws in (*FAMILIES.values(), *ABBREVIATIONS) for w in ws.split()
+}
 
 
 def stems(text: str) -> list[str]:
@@ -90,6 +105,11 @@ class Question:
     terms: tuple[str, ...]  # distinct content stems
     weights: dict[str, float] = field(default_factory=dict)  # term -> idf
     sides: tuple[frozenset[str], ...] = ()  # of a relation question: each side's terms
+    # term -> other ways to say it, each a set of stems all of which must be there: the
+    # other names of a page the question names ("moe" for "mixture of experts"), and
+    # the words of a measure ("faster" for "speed", kb.ask.families)
+    alts: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    lower: dict[str, str] = field(default_factory=dict)  # stem -> a word written in lower case
 
     @classmethod
     def parse(cls, text: str) -> Question:
@@ -103,7 +123,41 @@ class Question:
             parts = (m["a"], m["b"]) if m["a"] else (m["c"], m["d"])
             sides = tuple(frozenset(stems(p)) - asking for p in parts)
             sides = sides if all(sides) else ()
-        return cls(text.strip(), tuple(dict.fromkeys(terms)), sides=sides)
+        q = cls(text.strip(), tuple(dict.fromkeys(terms)), sides=sides)
+        q.lower = {norm(w): w for w in words(text) if w.islower()}
+        for term in q.terms:
+            q.also([term], _FAMILY.get(term, ()))
+        return q
+
+    def also(self, own: Iterable[str], names: Iterable[str]) -> None:
+        """The question's stems `own` may be found said as any of `names` (texts)."""
+        ways = tuple(dict.fromkeys(frozenset(stems(n)) for n in names))
+        for term in set(own) & set(self.terms):
+            old = self.alts.get(term, ())
+            self.alts[term] = old + tuple(w for w in ways if w and term not in w and w not in old)
+
+    def probes(self, term: str) -> tuple[str, ...]:
+        """Substrings whose absence from a text proves `term` is not said there (a stem is
+        a prefix of the word it matches)."""
+        return (term, *(s for way in self.alts.get(term, ()) for s in way))
+
+    def bound(self, low: str) -> float:
+        """An upper bound of `coverage` for a lower-cased text, by substring tests only."""
+        hit = sum(self.weight(t) for t in self.terms if any(p in low for p in self.probes(t)))
+        return hit / self.total
+
+    def said(self, present: set[str] | frozenset[str]) -> set[str]:
+        """The question's terms said among `present` stems, themselves or another way."""
+        return {
+            t
+            for t in self.terms
+            if t in present or any(way <= present for way in self.alts.get(t, ()))
+        }
+
+    def tf(self, term: str, counts) -> int:
+        """How often `term` is said in a text whose stems are counted in `counts`."""
+        ways = [min(counts[s] for s in way) for way in self.alts.get(term, ())]
+        return max([counts[term], *ways])
 
     def weigh(self, docs: Iterable[str]) -> None:
         """Set each term's idf from `docs` (lower-cased texts), by a cheap substring test."""
@@ -112,7 +166,11 @@ class Question:
         for t in self.terms:
             df = sum(1 for d in docs if t in d)
             idf = math.log(1 + (n + 1) / (df + 0.5))
-            self.weights[t] = idf * (GENERIC_WEIGHT if t in _GENERIC else 1.0)
+            if t in _GENERIC:
+                idf *= GENERIC_WEIGHT
+            elif not df and t in self.lower and everyday(self.lower[t]) >= EVERYDAY:
+                idf *= PHRASING  # "company", "formula": how the asker put it, not a topic
+            self.weights[t] = idf
 
     def weight(self, term: str) -> float:
         return self.weights.get(term, 1.0)
@@ -125,8 +183,9 @@ class Question:
         """The weighted share of the question's terms among `found` stems, 0..1; of a
         relation question, scaled by ONE_SIDE unless both sides are named."""
         present = set(found)
-        share = sum(self.weight(t) for t in self.terms if t in present) / self.total
-        if self.sides and not all(present & side for side in self.sides):
+        said = self.said(present)
+        share = sum(self.weight(t) for t in said) / self.total
+        if self.sides and not all(said & side for side in self.sides):
             share *= ONE_SIDE
         return share
 

@@ -278,7 +278,14 @@ class Builder:
     def _dry_run(self, found: Scan, start: float) -> Report:
         """What would change, writing nothing and calling no model: pages are planned
         with the extractive editor, cost is the configured editor's estimate."""
-        planner = ExtractiveEditor()
+        c = self.cfg
+        planner = ExtractiveEditor(
+            c.topics_per_source,
+            c.claims_per_topic,
+            c.summary_sentences,
+            c.key_points,
+            c.max_topics_per_source,
+        )
         for rel in found.deleted:
             rows = self.state.db.execute(
                 "SELECT p.title FROM contributions c JOIN pages p ON p.key=c.page_key"

@@ -127,7 +127,11 @@ def make_editor(cfg: Config, offline: bool = False, batch: bool = False):
         fail(f"unknown editor {cfg.editor!r}; choose one of: {names} ([editor] name in kb.toml)")
     if name == "extractive":
         return EDITORS[name](
-            cfg.topics_per_source, cfg.claims_per_topic, cfg.summary_sentences, cfg.key_points
+            cfg.topics_per_source,
+            cfg.claims_per_topic,
+            cfg.summary_sentences,
+            cfg.key_points,
+            cfg.max_topics_per_source,
         )
     settings = provider_settings(cfg)
     if cfg.provider == "anthropic" and not settings["api_key"]:

@@ -37,9 +37,9 @@ from kb.wiki.names import concept_key
 # Beyond its own topics, how many other names and terms a source offers to pages that
 # exist (it never creates a page from these): how sources meet on one page.
 MENTIONS = 40
-# A long source has more to say: about a topic per 200 words beyond the configured floor.
+# A long source has more to say: about a topic per 200 words beyond the configured floor
+# (topics_per_source), up to the configured ceiling (max_topics_per_source).
 WORDS_PER_TOPIC = 200
-MAX_TOPICS = 60
 # Spoken filler: a sentence full of it is talk about the talk, not a claim to cite.
 _FILLER = frozenset("yeah um uh uhm like okay ok mean gonna wanna kinda sorta basically".split())
 
@@ -52,13 +52,21 @@ class ExtractiveEditor:
     judges = frozenset({"number"})  # statements need a reader; numbers speak for themselves
     concurrency = 1  # no calls to wait for: one thing at a time is fastest
 
-    def __init__(self, topics: int = 12, claims: int = 3, summary: int = 3, key_points: int = 6):
+    def __init__(
+        self,
+        topics: int = 12,
+        claims: int = 3,
+        summary: int = 3,
+        key_points: int = 6,
+        max_topics: int = 60,
+    ):
         self.topics, self.claims, self.summary, self.key_points = (
             topics,
             claims,
             summary,
             key_points,
         )
+        self.max_topics = max(topics, max_topics)  # a longer source may give up to this
 
     def split(self, doc: Document) -> list[Sentence]:
         return split(doc)
@@ -67,13 +75,16 @@ class ExtractiveEditor:
         sents = self.split(doc)
         lang = of_text(" ".join(s.plain for s in sents[:200]))
         size = sum(len(s.plain.split()) for s in sents)
-        limit = max(self.topics, min(MAX_TOPICS, size // WORDS_PER_TOPIC))
+        limit = max(self.topics, min(self.max_topics, size // WORDS_PER_TOPIC))
         found = candidates(sents, lang, heads(doc))
-        ranked_topics = select(found, limit + MENTIONS, size, sents)
+        ranked_topics = select(found, limit + MENTIONS, size, sents, lang.grammar)
         chosen, extra = ranked_topics[:limit], ranked_topics[limit:]
         cands = [c for c, _ in chosen]
         weight = {c.key: math.log(1 + len(c.sentences)) for c in cands}
         by_sentence = sentence_topics(cands)
+        # a name said beside a number is what it may be about, chosen as a topic or not
+        # ("a GPT in 243 lines" and "microGPT: ... GPT Training ... in 200 Lines")
+        named = sentence_topics([c for c in found.values() if c.keep_case and c.words == 1])
         scores = [self._score(s, by_sentence.get(s.index, []), weight) for s in sents]
         ranked = sorted(range(len(sents)), key=lambda i: (-scores[i], i))
         top = [i for i in ranked if scores[i] > 0]
@@ -90,7 +101,9 @@ class ExtractiveEditor:
                 if c.special or c.entity  # names and terms, not plain words
             ),
             quantities=tuple(
-                q for s in sents for q in of_sentence(s, _subjects(s, by_sentence, topics))
+                q
+                for s in sents
+                for q in of_sentence(s, _subjects(s, by_sentence, topics, named.get(s.index, ())))
             ),
             chapters=_chapters(doc, sents, scores),
         )
@@ -156,10 +169,12 @@ class ExtractiveEditor:
         return PageDraft("\n".join(lines))
 
 
-def _subjects(s: Sentence, by_sentence: dict, topics: list[Topic]) -> list[str]:
-    """Keys (and alias keys) of the topics a sentence names: what its numbers are about."""
+def _subjects(s: Sentence, by_sentence: dict, topics: list[Topic], named=()) -> list[str]:
+    """Keys (and alias keys) of the topics a sentence names, and of the other one-word
+    names it says (`named`): what its numbers are about."""
     names = {t.key: {t.key, *(concept_key(a) for a in t.aliases)} for t in topics}
-    return sorted({k for key in by_sentence.get(s.index, []) for k in names.get(key, ())})
+    keys = {k for key in by_sentence.get(s.index, []) for k in names.get(key, ())}
+    return sorted(keys | set(named))
 
 
 def _chapters(doc: Document, sents: list[Sentence], scores: list[float]) -> tuple[Chapter, ...]:

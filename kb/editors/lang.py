@@ -32,9 +32,14 @@ from kb.wiki.names import concept_key
 
 DETECT_TOP = 3_000  # words per language the detector knows
 SAMPLE = 600  # words of a text it reads
+# Words that make up a sixth of English prose and are rare in any other language's: a
+# text where they are this common is English without a doubt.
+_ENGLISH = frozenset("the of and to is that with for this are was it".split())
+ENGLISH_SHARE = 0.12
 COVERED = 0.3  # share of a text's words the winner's list must hold
 STOP_TOP = 150  # a language's most frequent words: its stop words
 FUNCTION_TOP = 40  # ... and the few of every language that are never a page
+GRAMMARS = frozenset({"en"})  # languages kb's term rules (verbs, plurals, clauses) know
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -50,11 +55,16 @@ class Language:
     def known(self) -> bool:
         return bool(self.freqs)
 
+    @property
+    def grammar(self) -> bool:
+        """Whether kb's rules for verbs, plurals and clauses hold in this language."""
+        return self.code in GRAMMARS
+
     def zipf(self, word: str) -> float:
         """Zipf frequency of `word` or of its singular ("ciphers" is as common as
         "cipher"), 0.0 for a word in no list."""
         low = word.casefold()
-        return max(self.freqs.get(low, 0.0), self.freqs.get(concept_key(low), 0.0))
+        return max(self.freqs.get(low, 0.0), self.freqs.get(concept_key(word), 0.0))
 
 
 UNKNOWN = Language("")
@@ -98,6 +108,8 @@ def detect(text: str) -> str:
     words = [w.casefold() for w in _WORD.findall(text)[:SAMPLE]]
     if len(words) < 5:
         return ""
+    if sum(w in _ENGLISH for w in words) >= ENGLISH_SHARE * len(words):
+        return "en"  # plainly English (most sources): no need to score 42 languages
     index, floors, _ = _profiles()
     gain: Counter[str] = Counter()
     hits: Counter[str] = Counter()
@@ -131,6 +143,13 @@ def language(code: str) -> Language:
     return Language(code, STOPWORDS | frozenset(top), zipf)
 
 
+def everyday(word: str) -> float:
+    """Zipf frequency of an English word from wordfreq's small list (a quick load, for
+    `kb ask`, which has no source to judge the language of)."""
+    return _wordfreq().zipf_frequency(word, "en", wordlist="small")
+
+
+@cache
 def function_words() -> frozenset[str]:
     """The most frequent words of every language wordfreq has: "de", "la", "lai", "und"."""
     return _profiles()[2] | STOPWORDS

@@ -33,7 +33,11 @@ HONORIFICS = frozenset(
 )
 PARTICLES = frozenset("van von de da di du del der den la le bin al".split())
 _ROMAN = re.compile(r"^(?=[IVXLC]{2,}$)C{0,3}(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
-_NOT_NAME = re.compile(r"['’]|^www\.|\.(?:com|org|net|io|html?)$")  # Qu'est-ce, a web address
+# Qu'est-ce, a web address, a modifier ("AI-generated", "GPU-bound", "Python-like")
+_NOT_NAME = re.compile(
+    r"['’]|^www\.|\.(?:com|org|net|io|html?)$"
+    r"|-(?:[a-z]+ed|based|bound|level|like|scale|style|free|only|native|heavy|friendly)$"
+)
 _VERSION = re.compile(r"^\d+(?:\.\d+)+$")  # Software 3.0, Gemini 3.1
 
 Form = tuple[str, ...]
@@ -45,7 +49,7 @@ def _nameish(t: Tok) -> bool:
     return t.capital or t.stylised
 
 
-def _runs(toks: list[Tok], lower: set[str] | frozenset[str]) -> list[Form]:
+def _runs(toks: list[Tok], lower: set[str] | frozenset[str], stop=frozenset()) -> list[Form]:
     """Name runs of one sentence (not a headline): capitalised words, with name particles
     and version numbers inside, titles in front dropped. At a sentence's start, a run
     needs a second capitalised word and a first that the text never writes in lower case
@@ -69,13 +73,27 @@ def _runs(toks: list[Tok], lower: set[str] | frozenset[str]) -> list[Form]:
             j < len(toks) and not toks[j - 1].possessive and (_nameish(toks[j]) or _joins(toks, j))
         ):
             j += 1
-        run = [x.text for x in toks[i:j]]
-        while run and run[0].lower() in HONORIFICS and len(run) > 1:
-            run = run[1:]
-        if run and len(set(run)) == len(run):  # "Clawd Clawd murmur:" is a label twice
-            out.append(tuple(run))
+        run = _trim([x.text for x in toks[i:j]], stop)
+        if run and len(set(run)) == len(run) and not _shouted(run):
+            out.append(tuple(run))  # ("Clawd Clawd murmur:" is a label, twice a word)
         i = j
     return out
+
+
+def _trim(run: list[str], stop: frozenset[str]) -> list[str]:
+    """A run without the titles in front ("CEO Reiner Pope") and the source language's
+    stop words behind ("VEDETTE La" in a French caption)."""
+    while len(run) > 1 and run[0].lower() in HONORIFICS:
+        run = run[1:]
+    while len(run) > 1 and run[-1].lower() in stop:
+        run = run[:-1]
+    return run
+
+
+def _shouted(run: list[str]) -> bool:
+    """Words in capitals for emphasis ("BREAKING NEWS", "PRESENTATEUR VEDETTE"): two or
+    more long words, all capitals, are a caption, not an acronym's name."""
+    return len(run) > 1 and all(w.isupper() and w.isalpha() and len(w) >= 4 for w in run)
 
 
 def _joins(toks: list[Tok], j: int) -> bool:
@@ -97,10 +115,14 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
     found: set[Form] = set()
     lower = {t.text for toks in parsed for t in toks if t.word and t.text.islower()}
     never = function_words()
+    # A run may open a sentence unless its first word is a common word of the source's
+    # language; the function words of every language only when that language is unknown
+    # ("Ada" is Indonesian for "there is", and a first name in English).
+    opening = lower | lang.stop | (frozenset() if lang.known else never)
     for toks in parsed:
         if title_case(toks):
             continue
-        for form in _runs(toks, lower | lang.stop | never | _common(toks, lang)):
+        for form in _runs(toks, opening | _common(toks, lang), lang.stop):
             if len(form) == 1:
                 word = Tok(form[0], False, True)
                 if form[0].lower() in lower and not (word.stylised or word.acronym):
@@ -108,7 +130,19 @@ def discover(parsed: list[list[Tok]], lang: Language) -> set[Form]:
                 if form[0].lower() in never:
                     continue
             found.add(form)
-    return found
+    text = "\n".join(" ".join(t.text for t in toks) for toks in parsed)
+    return {f for f in found if len(f) == 1 or not _said_lower(f, text)}
+
+
+def _said_lower(form: Form, text: str) -> bool:
+    """Whether the text also writes the name's words in lower case ("frontier lab"
+    beside "Frontier Labs"): a phrase said with capitals, not a name."""
+    words = [w.lower() for w in form]
+    if not all(w.isalpha() for w in words):
+        return False
+    last = words[-1][:-1] if words[-1].endswith("s") else words[-1]
+    pattern = r"\b" + " ".join(map(re.escape, words[:-1])) + " " + re.escape(last) + r"(?:e?s)?\b"
+    return re.search(pattern, text) is not None
 
 
 def _common(toks: list[Tok], lang: Language) -> set[str]:
@@ -132,8 +166,8 @@ def _aliases(forms: set[Form], first: dict[Form, int], lower: set[str]) -> dict[
     out = {}
     for word, names in owners.items():
         (name,) = names if len(names) == 1 else (None,)
-        if word.lower() in lower or not name or not _person(name):
-            continue
+        if word.lower() in lower or not name or not _person(name) or name not in first:
+            continue  # (a name never said on its own: always inside a longer one)
         if first[name] <= first.get((word,), first[name]):
             out[word] = name
     return out
@@ -152,25 +186,25 @@ def count(sentences: list[Sentence], parsed: list[list[Tok]], forms: set[Form]) 
     by_first: dict[str, list[Form]] = {}
     for form in sorted(forms | parts, key=lambda f: (-len(f), f)):
         by_first.setdefault(form[0], []).append(form)
-    hits: list[tuple[Form, int]] = []
+    hits: list[tuple[Form, Sentence]] = []
     first: dict[Form, int] = {}
     for s, toks in zip(sentences, parsed, strict=True):
         i = 0
         while i < len(toks):
             form = _match(toks, i, by_first)
             if form:
-                hits.append((form, s.index))
+                hits.append((form, s))
                 first.setdefault(form, s.index)
             i += len(form) if form else 1
     lower = {t.text for toks in parsed for t in toks if t.word and t.text.islower()}
     alias = _aliases(forms | parts, first, lower)
     found: dict[str, Candidate] = {}  # by concept_key: "LLM" and "LLMs" are one
-    for form, index in hits:
+    for form, s in hits:
         name = alias.get(form[0], form) if len(form) == 1 else form
         if name not in forms:
             continue  # a word of a name, said alone but standing for no one
         cand = found.setdefault(concept_key(" ".join(name)), _candidate(name))
-        cand.add(" ".join(form), index, sentences[index].block.anchor)
+        cand.add(" ".join(form), s.index, s.block.anchor)
         if name != form:
             cand.aliases.add(form[0])
     return found

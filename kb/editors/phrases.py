@@ -16,6 +16,7 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kb.editors.text import TOKEN
 
@@ -45,7 +46,11 @@ class Tok:
 
     @property
     def stylised(self) -> bool:
-        return bool(_STYLISED.match(self.text)) and not _FILES.search(self.text)
+        return bool(_STYLISED.match(self.text)) and not self.file
+
+    @property
+    def file(self) -> bool:
+        return bool(_FILES.search(self.text))  # "fp8.py": a file's name, not a topic
 
     @property
     def acronym(self) -> bool:
@@ -56,8 +61,10 @@ class Tok:
         return bool(_TITLE.match(self.text)) and self.text[0].isupper()
 
 
-def tokens(sentence: str) -> list[Tok]:
-    """The sentence's tokens (possessives trimmed: "Karpathy's" is "Karpathy")."""
+@lru_cache(maxsize=8192)
+def tokens(sentence: str) -> tuple[Tok, ...]:
+    """The sentence's tokens (possessives trimmed: "Karpathy's" is "Karpathy"); cached,
+    since names, terms and the lede each read every sentence."""
     out: list[Tok] = []
     opening = True
     for raw in TOKEN.findall(sentence):
@@ -68,7 +75,7 @@ def tokens(sentence: str) -> list[Tok]:
             continue
         out.append(Tok(text, opening, text[0].isupper(), text != raw))
         opening = False
-    return out
+    return tuple(out)
 
 
 def title_case(toks: list[Tok]) -> bool:

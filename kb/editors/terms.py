@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
 
 from kb.editors.lang import Language, function_words
 from kb.editors.phrases import Candidate, Tok, title_case, tokens
@@ -26,7 +27,8 @@ from kb.wiki.names import concept_key
 # Single lower-case words with these endings are adjectives or adverbs, not page names.
 _NOT_NOUN = ("able", "ible", "ive", "ic", "al", "ous", "ful", "less", "ly", "ish", "ary", "est")
 _DEFINED = re.compile(
-    r"^\W*(?:the |a |an )?((?:[\w’'-]+ ){0,3}[\w’'-]+),? (?:(?:is|are) (?:a|an|the|one)|means"
+    r"^\W*(?:the |a |an )?((?:[\w’'.-]+ ){0,3}[\w’'.-]+),? (?:(?:is|are) (?:a|an|the|one|"
+    r"[A-Z][\w-]*(?: [A-Z][\w-]*)?['’]s)\b|means"
     r"|refers to|stands for)\b",
     re.I,
 )
@@ -35,7 +37,6 @@ _CALLED = re.compile(
     r"[\"“‘']?((?:[\w’'.-]+ ?){1,4})",
     re.I,
 )
-_PAIR = re.compile(r"((?:[\w’'-]+ ){0,6}[\w’'-]+)(?: \(|, or )([A-Z][A-Za-z]{0,8}[A-Z])s?\b")
 # Units of measure: what a number counts, never a topic of its own.
 UNITS = frozenset(
     "millisecond microsecond nanosecond second minute hour day week month year byte"
@@ -47,6 +48,14 @@ _MODIFYING = frozenset(
     "bound level scale based free like wide aware heavy friendly sized style end art"
     " oriented driven native only first long term time".split()
 )
+_CLAUSE = re.compile(r"[,;:()—–]\s*")
+_WORDS = re.compile(r"[\w’'.-]*\w")
+_AUXILIARIES = frozenset(
+    "is are was were has have had can cannot will would does did may might must should could"
+    " means needs".split()
+)
+# Words that follow a number: "300 times sparsity" has no term "times sparsity".
+_COUNTING = frozenset("times per percent fold x".split())
 _DETERMINERS = frozenset("the a an this that these those its their our his her".split())
 _MODALS = frozenset("to can cannot will would could should must may might not".split())
 
@@ -73,16 +82,23 @@ def _runs(
     return [r for r in runs if r]
 
 
-def _fit(words: list[Tok], never: frozenset[str]) -> bool:
+def _fit(words: list[Tok]) -> bool:
     """A plausible page name: a noun, or a phrase that is neither a description ("huge
     amount") nor a clause fragment ("quickly matters", "was built")."""
-    texts = [w.text.lower() for w in words]
+    return _fits(tuple(w.text for w in words), words[0].initial)
+
+
+@lru_cache(maxsize=65536)
+def _fits(originals: tuple[str, ...], initial: bool) -> bool:
+    """`_fit` on the words' texts (a source says the same runs again and again)."""
+    never = function_words()
+    texts = [w.lower() for w in originals]
     if all(t in never for t in texts):
         return False
-    if len(words) == 1:
-        w = words[0]
-        if w.acronym or w.stylised:
-            return False  # a name's business (kb.editors.names)
+    if len(texts) == 1:
+        w = Tok(originals[0], initial, originals[0][:1].isupper())
+        if w.acronym or w.stylised or w.file:
+            return False  # a name's business (kb.editors.names), or a file's name
         if "-" in w.text and (texts[0].count("-") > 1 or texts[0].rsplit("-", 1)[1] in _MODIFYING):
             return False  # "memory-bound", "end-to-end": a modifier, not a thing
         return (
@@ -94,11 +110,13 @@ def _fit(words: list[Tok], never: frozenset[str]) -> bool:
         )
     if any(t.endswith("ly") for t in texts) or texts[-1].endswith(("ed", *_NOT_NOUN)):
         return False
-    if texts[0] in MODIFIERS or len(set(texts)) < len(texts):
+    if texts[0] in MODIFIERS or texts[0] in _COUNTING or len(set(texts)) < len(texts):
         return False
+    if concept_key(texts[0]) in UNITS:
+        return False  # "millisecond train" out of "a 20 millisecond train"
     if all(t in GENERIC for t in texts):
         return False
-    return not (words[0].initial and texts[0] in GENERIC)
+    return not (initial and texts[0] in GENERIC)
 
 
 def candidates(
@@ -110,12 +128,14 @@ def candidates(
     never = function_words()
     for s in sentences:
         toks = tokens(s.plain)
+        if _foreign(toks, lang.stop, never):
+            continue
         headline = title_case(toks)
         for run in _runs(toks, headline, lang.stop, names):
             for n in (1, 2, 3):
                 for start in range(len(run) - n + 1):
                     words = run[start : start + n]
-                    if not _fit(words, never):
+                    if not _fit(words):
                         continue
                     form = " ".join(w.text for w in words)
                     if words[0].initial or headline:
@@ -130,6 +150,18 @@ def candidates(
                     cand.add(form, s.index, s.block.anchor)
                     cand.opens |= words[0].initial and words[0].capital
     return found
+
+
+def _foreign(toks: list[Tok], stop: frozenset[str], never: frozenset[str]) -> bool:
+    """A sentence in another language than the source's (a line of Dante in an English
+    poem): hardly any of the source's stop words, a quarter of other languages'
+    function words. Its words are no terms of this source ("nel foco", "che gli affina")."""
+    words = [t.text.lower() for t in toks if t.word]
+    if len(words) < 4:
+        return False
+    own = sum(w in stop for w in words)
+    other = sum(w in never and w not in stop for w in words)
+    return own * 8 < len(words) and other * 4 >= len(words)
 
 
 def headings(texts: list[str]) -> set[str]:
@@ -155,26 +187,40 @@ def defined(sentences: list[Sentence]) -> set[str]:
     return out
 
 
-def _initials(words: list[str]) -> str:
-    return "".join(p[0] for w in words for p in w.split("-") if p).lower()
-
-
-def pairs(sentences: list[Sentence]) -> dict[str, tuple[str, str]]:
-    """expansion key -> (expansion as written, acronym), from "X (ABC)" and "X, or ABC"
-    where ABC's letters are the initials of X's last words (of, and counted or not)."""
-    out: dict[str, tuple[str, str]] = {}
+def subjects(sentences: list[Sentence], stop: frozenset[str]) -> set[str]:
+    """Keys of the 1-3 word phrases that open a sentence or clause as its subject, bare or
+    after "the": "Decode is memory bandwidth bound, prefill is compute bound", "Prefill
+    processes many tokens". What follows is an auxiliary, or an "-s" word that is not
+    itself followed by one ("Prompt tokens are" makes "prompt tokens" the subject)."""
+    out = set()
     for s in sentences:
-        for m in _PAIR.finditer(s.plain):
-            words, acronym = m.group(1).split(), m.group(2)
-            letters = acronym.lower()
-            for n in range(1, len(words) + 1):
-                tail = words[-n:]
-                content = [w for w in tail if w.lower() not in ("of", "and", "the", "for")]
-                if letters in (_initials(tail), _initials(content)) and tail[0].isalpha():
-                    expansion = " ".join(tail)
-                    out.setdefault(concept_key(expansion), (expansion, acronym))
+        for clause in _CLAUSE.split(s.plain):
+            words = _WORDS.findall(clause)[:5]
+            if words and words[0].lower() == "the":
+                words = words[1:]
+            if not words or words[0].lower() in stop:
+                continue
+            for n in range(1, min(4, len(words))):
+                if _finite(words[n:]):
+                    out.add(concept_key(" ".join(words[:n])))
                     break
     return out
+
+
+def _finite(rest: list[str]) -> bool:
+    """Does `rest` open with a finite verb: an auxiliary, or an "-s" verb ("processes")?"""
+    word = rest[0].lower()
+    if word in _AUXILIARIES:
+        return True
+    after = rest[1].lower() if len(rest) > 1 else ""
+    return (
+        len(word) > 3
+        and word.endswith("s")
+        and not word.endswith("ss")
+        and after
+        and after not in _AUXILIARIES
+        and not rest[0][0].isupper()
+    )
 
 
 def count_phrase(sentences: list[Sentence], phrase: str) -> list[Sentence]:
@@ -189,16 +235,29 @@ def determined(sentences: list[Sentence], word: str) -> bool:
     return _after(sentences, word, _DETERMINERS)
 
 
-def verb(sentences: list[Sentence], word: str) -> bool:
-    """Whether `word` follows "to" or a modal ("cannot amortize"): a verb, no topic."""
-    return _after(sentences, word, _MODALS)
+def verb(sentences: list[Sentence], word: str, modal: bool = False) -> bool:
+    """Whether `word` follows "to" or a modal ("cannot amortize"): a verb, no topic.
+    `modal`: a modal only (a phrase after "to" may be its object, "to agentic
+    engineering", and "not" may deny an adjective, "not bacterial")."""
+    return _after(sentences, word, _MODALS - {"to", "not"} if modal else _MODALS)
+
+
+def said(sentences: list[Sentence], words: tuple[str, ...]) -> bool:
+    """Whether the source says any of `words` (whole words, any case)."""
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
+    return pattern.search(_text(sentences)) is not None
 
 
 def _after(sentences: list[Sentence], word: str, before: frozenset[str]) -> bool:
     pattern = re.compile(
         r"\b(?:" + "|".join(sorted(before)) + r") " + re.escape(word) + r"\b", re.I
     )
-    return any(pattern.search(s.plain) for s in sentences)
+    return pattern.search(_text(sentences)) is not None
+
+
+def _text(sentences: list[Sentence]) -> str:
+    """The sentences one a line: one search over the source instead of one a sentence."""
+    return "\n".join(s.plain for s in sentences)
 
 
 if __name__ == "__main__":
@@ -214,4 +273,3 @@ if __name__ == "__main__":
     found = candidates(sents, language)
     for c in sorted(found.values(), key=lambda c: -len(c.sentences))[:40]:
         print(len(c.sentences), c.key, c.zipf)
-    print(pairs(sents))

@@ -5,17 +5,10 @@ language (kb.editors.lang); a language kb has no word list for yields names only
 and a name of one key are one candidate, and an acronym pair ("mixture of experts
 (MoE)") makes one candidate of both, titled by the form said more often.
 
-How much a candidate needs to be a topic depends on how common its words are in
-general language (the rarest word's Zipf frequency): a rare term ("prefill",
-"roofline") needs two sentences; a word of moderate frequency three (or two and
-evidence: defined, in a heading, paired with an acronym; a phrase of them, two); a
-phrase of everyday words
-("physical world", "stepping stones") needs evidence; and an everyday word on its own
-("fridge", "amount", "users") needs evidence, three sentences and to head at least two
-of the source's terms ("memory": memory bandwidth, memory wall). Names need two
-sentences; an everyday acronym ("AI", "CEO") needs evidence too. Candidates are ranked
-by sentences and blocks, length and specificity; one that mostly occurs inside a longer
-chosen one is folded into it.
+How much a candidate needs to be a topic depends on its kind and on how common its words
+are in general language (kb.editors.worth). Candidates are ranked by sentences and
+blocks, length and specificity; one that mostly occurs inside a longer chosen one is
+folded into it.
 
     python -m kb.editors.topics raw/example.md
 """
@@ -25,24 +18,26 @@ from __future__ import annotations
 import sys
 from collections import Counter, defaultdict
 
-from kb.editors import terms
-from kb.editors.lang import Language, function_words
+from kb.editors import acronyms, terms
+from kb.editors.lang import Language
 from kb.editors.names import names
-from kb.editors.phrases import Candidate
+from kb.editors.phrases import Candidate, title_case, tokens
 from kb.editors.sentences import Sentence
+from kb.editors.worth import EVERYDAY, Context, band, score
 from kb.wiki.names import concept_key
 
-EVERYDAY = 3.9  # Zipf: "fridge" 4.0, "memory" 4.8, "batch" 3.9 are everyday words
-RARE = 3.0  # below wordfreq's small list: "prefill", "roofline", "torchao"
-# An everyday word is a topic only if the source says it this many times more often than
-# general language would: "memory" in a lecture on inference (~100x), not "human" (~12x).
-KEYNESS = 30
+LEDE_WORDS = 12  # a sentence this long opens the prose, where a title or byline does not
+LABEL_WORDS = 6  # a line this short, said twice or more, is a label
 
 
 def candidates(sentences: list[Sentence], lang: Language, heads: list[str]) -> dict:
     """key -> Candidate: the source's names, and (in a language with a word list) its
     terms, with their evidence; `heads` are its headings and title-like lines."""
+    lede = _lede(sentences)
+    sentences = _unrepeated(sentences)
     found = {c.key: c for c in names(sentences, lang)}
+    for c in found.values():
+        c.evidence |= {"lede"} if c.entity and c.sentences & lede else set()
     if not lang.known:
         return found
     words = {w for c in found.values() if c.entity for f in c.forms for w in f.split()}
@@ -54,9 +49,11 @@ def candidates(sentences: list[Sentence], lang: Language, heads: list[str]) -> d
     _pairs(found, sentences, lang)
     _gerunds(found)
     headed, defined = terms.headings(heads), terms.defined(sentences)
+    subjects = terms.subjects(sentences, lang.stop)
     for c in found.values():
         c.evidence |= {"heading"} if c.key in headed else set()
         c.evidence |= {"defined"} if c.key in defined else set()
+        c.evidence |= {"subject"} if c.key in subjects else set()
         if not c.entity and c.words == 1 and c.zipf == 0 and _lower(c):
             form = c.forms.most_common(1)[0][0]
             if terms.verb(sentences, form):
@@ -66,6 +63,22 @@ def candidates(sentences: list[Sentence], lang: Language, heads: list[str]) -> d
             c.entity = not c.opens and not terms.determined(sentences, form)
             c.keep_case = c.entity
     return found
+
+
+def _lede(sentences: list[Sentence]) -> set[int]:
+    """The sentences of the source's first paragraph of prose (one with a sentence of a
+    dozen words, not a headline): whom and what the piece is about."""
+    for s in sentences:
+        if len(s.plain.split()) >= LEDE_WORDS and not title_case(tokens(s.plain)):
+            return {x.index for x in sentences if x.block is s.block}
+    return set()
+
+
+def _unrepeated(sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences but for a short line said again and again ("Clawd Clawd murmur:",
+    "Share this article"): a label, whose words are not what the source is about."""
+    said = Counter(s.plain for s in sentences)
+    return [s for s in sentences if said[s.plain] < 2 or len(s.plain.split()) > LABEL_WORDS]
 
 
 def _lower(c: Candidate) -> bool:
@@ -83,7 +96,7 @@ def _absorb(into: Candidate, other: Candidate) -> None:
 def _pairs(found: dict[str, Candidate], sentences: list[Sentence], lang: Language) -> None:
     """An expansion and its acronym become one candidate, keyed by the form said in more
     sentences, the other kept as an alias."""
-    for key, (expansion, acronym) in sorted(terms.pairs(sentences).items()):
+    for key, (expansion, acronym) in sorted(_acronym_pairs(found, sentences, lang).items()):
         exp = found.get(key)
         if exp is None:
             said = terms.count_phrase(sentences, expansion)
@@ -101,6 +114,23 @@ def _pairs(found: dict[str, Candidate], sentences: list[Sentence], lang: Languag
         found[main.key] = main
 
 
+def _acronym_pairs(found: dict[str, Candidate], sentences: list[Sentence], lang: Language):
+    """The pairs the source states, then those it implies for its other acronyms (not an
+    everyday one: "AI" is not "abstract ideas")."""
+    pairs = acronyms.stated(sentences)
+    paired = {concept_key(a) for _, a in pairs.values()}
+    forms = {
+        f
+        for c in found.values()
+        if c.special and c.key not in paired
+        for f in c.forms
+        if acronyms.letters_of(f) and lang.zipf(f) < EVERYDAY
+    }
+    for key, pair in acronyms.implied(sentences, forms, lang.stop).items():
+        pairs.setdefault(key, pair)
+    return pairs
+
+
 def _gerunds(found: dict[str, Candidate]) -> None:
     """ "decoding" is "decode", "batching" is "batch": one term, the other an alias."""
     for key in sorted(k for k in found if k.endswith("ing") and " " not in k):
@@ -111,62 +141,23 @@ def _gerunds(found: dict[str, Candidate]) -> None:
             _absorb(found[base], gerund)
 
 
-def _heads(found: dict[str, Candidate]) -> Counter:
-    """word key -> how many of the source's multi-word candidates (said twice) hold it."""
-    out: Counter = Counter()
-    for c in found.values():
-        if c.words > 1 and len(c.sentences) >= 2:
-            out.update(set(c.key.split()))
-    return out
-
-
-def score(c: Candidate, heads: Counter, words: int) -> float:
-    """How much a candidate deserves a page; 0 when it does not (see the module doc).
-    `words`: the source's length, against which an everyday word's count is judged."""
-    n, evidence = len(c.sentences), bool(c.evidence)
-    if n < 2 or c.key in function_words():
-        return 0.0
-    if c.entity or (c.special and c.words == 1):
-        if not c.entity and c.zipf >= EVERYDAY and not c.evidence & {"defined", "acronym"}:
-            return 0.0  # "AI", "CEO": an everyday acronym
-        weight = 1.3
-    elif c.zipf < RARE:
-        weight = 1.0
-    elif c.zipf < EVERYDAY:
-        if n < 3 and c.words == 1 and not evidence:
-            return 0.0
-        weight = 1.0
-    elif c.words > 1:
-        if not evidence:
-            return 0.0
-        weight = 0.8
-    else:
-        if not evidence or n < 3 or heads[c.key] < 2 or n < KEYNESS * _expected(c, words):
-            return 0.0
-        weight = 0.6
-    size = (n + len(c.blocks)) / 2
-    rare = 1.0 + max(0.0, 4.5 - c.zipf) / 3  # "prefill" counts for more than "bandwidth"
-    return size * (1.0 + 0.5 * (c.words - 1)) * weight * rare * (1.5 if evidence else 1.0)
-
-
-def _expected(c: Candidate, words: int) -> float:
-    """How often general language would say the word in a text this long."""
-    return words * 10 ** (c.zipf - 9)
-
-
 def _inside(short: str, long: str) -> bool:
     return f" {short} " in f" {long} " and short != long
 
 
 def select(
-    found: dict[str, Candidate], limit: int, words: int, sentences: list[Sentence] = ()
+    found: dict[str, Candidate],
+    limit: int,
+    words: int,
+    sentences: list[Sentence] = (),
+    grammar: bool = True,
 ) -> list[tuple[Candidate, list[str]]]:
     """The best `limit` candidates, each with its aliases; a candidate said mostly inside
     a longer chosen one ("KV" in "KV cache"), or almost only where a chosen one is said
     ("optimal batch" beside "batch size"), is folded into it. `words`: the source's
-    length."""
-    heads = _heads(found)
-    scored = {k: score(c, heads, words) for k, c in found.items()}
+    length; `grammar`: kb knows the language's grammar (English)."""
+    ctx = Context(found, words, grammar)
+    scored = {k: score(c, ctx) for k, c in found.items()}
     ranked = sorted(
         (c for c in found.values() if scored[c.key] > 0),
         key=lambda c: (-scored[c.key], -c.words, c.key),
@@ -188,10 +179,18 @@ def select(
 
 
 def _verb(c: Candidate, sentences: list[Sentence]) -> bool:
-    """A single lower-case word said after "to" or a modal ("traverse"): no topic."""
-    if c.words > 1 or c.entity or c.special:
+    """A lower-case word said after "to" or a modal ("traverse"), or a phrase opening with
+    one ("amortize weight loads") or closing on a verb ("knowledge persists" beside
+    "persisted"): no topic."""
+    if c.entity or (c.special and c.words == 1):
         return False
-    return terms.verb(sentences, c.forms.most_common(1)[0][0])
+    words = c.forms.most_common(1)[0][0].split()
+    if terms.verb(sentences, words[0], modal=c.words > 1):  # "to" is a preposition too
+        return True
+    last = words[-1].lower()
+    if c.words == 1 or not last.endswith("s") or last.endswith("ss"):
+        return False
+    return terms.said(sentences, (last[:-1] + "ed", last[:-1] + "ing", last[:-1] + "d"))
 
 
 def _covered(c: Candidate, chosen: list[tuple[Candidate, list[str]]]) -> bool:
@@ -241,8 +240,12 @@ if __name__ == "__main__":
     sents = split(doc)
     language = of_text(" ".join(s.plain for s in sents))
     found = candidates(sents, language, headlines(doc))
-    heads_, size = _heads(found), sum(len(s.plain.split()) for s in sents)
+    size = sum(len(s.plain.split()) for s in sents)
+    ctx_ = Context(found, size)
     print(language.code or "unknown")
     for cand, aliases in select(found, int(sys.argv[2]) if len(sys.argv) > 2 else 40, size, sents):
         kind = "E" if cand.entity else "C"
-        print(f"{score(cand, heads_, size):6.1f} {kind} {name_of(cand)!r} {aliases}")
+        print(
+            f"{score(cand, ctx_):6.1f} {kind} {name_of(cand)!r} {aliases} n={len(cand.sentences)}"
+            f" z={cand.zipf} {band(cand)} {sorted(cand.evidence)}"
+        )

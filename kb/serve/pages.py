@@ -133,12 +133,11 @@ def search(cfg: Config, query: str, limit: int = 10) -> dict:
     q = Question.parse(query)
     with opened(cfg) as index:
         short = shortlist(index, q, limit=max(2 * limit, 16))
-        weights = [(t, q.weight(t)) for t in q.terms]
         ranked = []
         for c in short:
             body = _peek(cfg, c.entry)
             low = body.lower()
-            share = sum(w for t, w in weights if t in low) / q.total
+            share = q.bound(low)
             ranked.append((c.score + TEXT_WEIGHT * share, c.entry, body, low))
         ranked.sort(key=lambda r: (-r[0], -r[1].n_sources, r[1].title.casefold()))
         results = [
@@ -150,7 +149,7 @@ def search(cfg: Config, query: str, limit: int = 10) -> dict:
                 "n_sources": e.n_sources,
                 "path": f"{cfg.wiki}/{e.path}",
                 "uri": uri(e.title),
-                "snippet": _snippet(body, low, [t for t, _ in weights]),
+                "snippet": _snippet(body, low, list(q.terms)),
                 "score": round(score, 3),
             }
             for score, e, body, low in ranked[:limit]

@@ -77,7 +77,13 @@ def test_resources_list_the_index_and_read_pages(shared: Path):
     listed, index, kv_uri, kv = anyio.run(scenario)
     assert listed[0].name == "index" and "# Index" in index
     assert kv_uri == "kb://page/KV%20cache" and kv.startswith("---\ntitle: KV cache\n")
-    assert len(listed) >= 30 and all(str(r.uri).startswith("kb://page/") for r in listed)
+    assert all(str(r.uri).startswith("kb://page/") for r in listed)
+    pages = {
+        p.stem
+        for d in ("sources", "concepts", "entities")
+        for p in (shared / "wiki" / d).glob("*.md")
+    }
+    assert len(pages) >= 20 and pages <= {r.name for r in listed}  # every page is a resource
 
 
 HOSTILE = [
