@@ -366,6 +366,24 @@ def test_pipes_and_devices_fail_by_name_instead_of_hanging(example_vault):
     assert "raw/zero.md: markdown: not a regular file" in result.output
 
 
+def test_a_link_out_of_raw_is_refused_by_name_and_never_read(example_vault, tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nThe password is hunter2, kept outside the vault.\n")
+    assert build(example_vault).exit_code == 0
+    (example_vault / "raw" / "secret.md").symlink_to(secret)
+    (example_vault / "raw" / "loop.md").symlink_to(example_vault / "wiki" / "index.md")
+    (example_vault / "raw" / "again.md").symlink_to("kv-cache-and-memory-bound-decode.md")
+    result = build(example_vault)
+    assert result.exit_code == 1 and "1 ingested" in result.output  # a link inside raw/ is fine
+    assert "2 failed" in result.output
+    assert f"raw/secret.md: a link to {secret}, outside raw/" in result.output
+    assert "raw/loop.md: a link to" in result.output and "copy the file in" in result.output
+    wiki = "".join(p.read_text() for p in (example_vault / "wiki").rglob("*.md"))
+    assert "hunter2" not in wiki
+    again = build(example_vault)  # the failures stand, and the wiki does not feed on itself
+    assert "0 ingested" in again.output and "2 source(s) still failing" in again.output
+
+
 def test_a_persons_frontmatter_keeps_a_retracted_page(example_vault):
     build(example_vault)
     page = example_vault / "wiki" / "concepts" / "Bacterial code.md"

@@ -266,7 +266,8 @@ class Builder:
         total = 0.0
         for rel, *_ in found.changed:
             try:
-                total += self._estimate(convert(self.cfg.raw_dir / rel, self.limits))[1]
+                doc = convert(self.cfg.raw_dir / rel, self.limits, self.cfg.raw_dir)
+                total += self._estimate(doc)[1]
             except ConversionError:
                 continue
         if total > self.spend.budget:

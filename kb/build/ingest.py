@@ -45,7 +45,7 @@ class Digested:
 
 def converted(builder, rel: str) -> tuple[Document, dict[str, str]]:
     """The source as a Document made safe to show, and where its images will live."""
-    doc = convert(builder.cfg.raw_dir / rel, builder.limits)
+    doc = convert(builder.cfg.raw_dir / rel, builder.limits, builder.cfg.raw_dir)
     folder = f"{FOLDERS['source']}/assets/{safe_title(rel.replace('/', ' '))}"
     assets = {a.name: f"{folder}/{safe_title(a.name)}" for a in doc.assets}
     return sanitize(doc, assets), assets

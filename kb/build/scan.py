@@ -82,7 +82,13 @@ def scan(
             continue
         try:
             # a pipe or a device would block or never end: the converter reports it by name
-            digest = sha256_file(path) if stat.S_ISREG(st.st_mode) else "not a regular file"
+            digest = (
+                "not a regular file"
+                if not stat.S_ISREG(st.st_mode)
+                else "a link out of raw/"  # never read: the converter refuses it by name
+                if path.is_symlink() and not path.resolve().is_relative_to(raw.resolve())
+                else sha256_file(path)
+            )
         except OSError as exc:  # unreadable: the converter will report it, by name
             digest = f"unreadable {exc.errno}"
         if held.get(rel) == digest:

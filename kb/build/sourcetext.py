@@ -35,7 +35,7 @@ def asset_paths(rel: str, doc: Document) -> dict[str, str]:
 def rendered_blocks(cfg: Config, rel: str) -> dict[str, str]:
     """Anchor -> the block as the source page of raw/`rel` would show it now. Raises
     ConversionError when the file cannot be converted."""
-    doc = convert(cfg.raw_dir / rel, limits(cfg))
+    doc = convert(cfg.raw_dir / rel, limits(cfg), cfg.raw_dir)
     doc = sanitize(doc, asset_paths(rel, doc))
     return {b.anchor: render_block(b) for b in doc.blocks()}
 

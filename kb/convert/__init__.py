@@ -81,8 +81,10 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in CONVERTERS
 
 
-def convert(path: Path, limits: Limits | None = None) -> Document:
-    """Convert one raw file, or raise ConversionError naming the reason."""
+def convert(path: Path, limits: Limits | None = None, within: Path | None = None) -> Document:
+    """Convert one raw file, or raise ConversionError naming the reason. `within`: the
+    folder the file must really be in (raw/): a symbolic link out of it is refused, so a
+    link dropped into raw/ cannot pull /etc/passwd or the wiki itself into the wiki."""
     from kb.convert import sniff  # here, not at the top: see the module's docstring
 
     limits = limits or Limits()
@@ -95,6 +97,11 @@ def convert(path: Path, limits: Limits | None = None) -> Document:
     if not path.is_file():  # a pipe or a device would block a read forever
         raise ConversionError(
             f"{label}: not a regular file (a pipe, device or folder)", "remove it from raw/"
+        )
+    if within is not None and not path.resolve().is_relative_to(within.resolve()):
+        raise ConversionError(
+            f"a link to {path.resolve()}, outside {within.name}/",
+            f"kb reads only files inside {within.name}/: copy the file in instead of linking it",
         )
     if not os.access(path, os.R_OK):
         raise ConversionError(f"{label}: permission denied", "make the file readable by you")
