@@ -72,7 +72,9 @@ def build(vault: Path) -> str:
 
 
 def family(vault: Path) -> dict[str, Page]:
-    return {p.stem: Page.parse(p.read_text()) for p in sorted((vault / PAGES).glob("KV cache*.md"))}
+    """The pages of the "KV cache" family (a concept here, an entity to the stand-in model)."""
+    found = sorted((vault / "wiki").glob("[ce][on]*/KV cache*.md"))
+    return {p.stem: Page.parse(p.read_text()) for p in found}
 
 
 def cited(pages: dict[str, Page]) -> list[tuple[str, str]]:
