@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from kb.build.split import Rule, choose, partition, tokens
+from kb.build.subpages import Tree
 from kb.editors.base import Claim, SourceNote, Topic
 from kb.wiki.page import Page
 from kb.wiki.vault import broken_links
@@ -200,3 +201,36 @@ def test_undo_of_the_build_that_split_a_page_makes_it_one_page_again(vault):
     changed = [k for k in set(before) | set(after) if before.get(k) != after.get(k)]
     assert changed == ["log.md"] or sorted(changed) == ["concepts/KV cache.md", "log.md"]
     assert broken_links(vault / "wiki") == []
+
+
+def test_a_sub_page_split_again_shares_its_own_claims_and_each_claim_stays_once():
+    """A family three levels deep (kb.build.subpages.Tree): each page shows what none of
+    its sub-pages take, and a cycle in hand-edited frontmatter does not loop."""
+    texts = [
+        "KV cache quantization to int8 keeps accuracy.",
+        "KV cache quantization with per-channel scales is stable.",
+        "KV cache quantization to int4 loses accuracy.",
+        "Paged attention maps the KV cache through a block table.",
+        "The KV cache is the memory of past keys and values.",
+    ]
+    claims = tuple(Claim(t, f"p{i}", t) for i, t in enumerate(texts))
+    own = {"kv": [SourceNote("S", Topic("kv", "KV cache", "concept", ("KV caches",), claims))]}
+    rules = [
+        Rule("kv", "kv q", "quantization", 1),
+        Rule("kv", "kv p", "paged attention", 2),
+        Rule("kv q", "kv q a", "accuracy", 3),
+    ]
+    names = {"kv": "KV cache", "kv q": "KV cache – quantization", "kv p": "KV cache – paged"}
+    tree = Tree(rules, lambda key: own.get(key, []), {**names, "kv q a": "KV cache – q – a"})
+
+    def shown(key):
+        return [c.text for n in tree.notes(key) for c in n.topic.claims]
+
+    assert shown("kv") == [texts[4]]
+    assert shown("kv p") == [texts[3]]
+    assert shown("kv q") == [texts[1]]
+    assert shown("kv q a") == [texts[0], texts[2]]
+    assert tree.depth("kv q a") == 2 and tree.live({"kv"}, set()) == {"kv q", "kv p", "kv q a"}
+    assert tree.notes("kv q a")[0].topic.aliases == ()
+    looped = Tree([Rule("a", "b", "x", 1), Rule("b", "a", "y", 2)], lambda key: [], {})
+    assert looped.notes("a") == [] and looped.depth("a") == 1

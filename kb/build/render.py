@@ -69,7 +69,7 @@ class Renderer:
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
         }
-        self.live |= self.tree.live(self.live)
+        self.live |= self.tree.live(self.live, subpages.dirty_keys(self.state))
         briefs = Briefs(self.state, self.titles, self.anchors_of, self.known_titles, self.live)
         briefs.moved = self.tree.moved
         self.drafter = Drafter(builder, briefs, force=getattr(builder, "force", False))
@@ -341,8 +341,8 @@ class Renderer:
             meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources, **extra)
             return topic_page(meta, sections, related, self.callouts.get(row["key"], []), family)
 
-        first = summary_claim(row["title"], aliases, notes)
-        return render, first, len(notes)
+        under = self.tree.full(row["key"])  # a split page's index line: all it covers
+        return render, summary_claim(row["title"], aliases, under), len(notes)
 
     def _page_of(self, topic) -> str | None:
         """The title of the live page a topic's names lead to, if any."""

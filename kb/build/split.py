@@ -6,8 +6,8 @@ pass `[build] max_page_tokens`, it becomes a parent page (an overview: the claim
 subtopic takes, and the list of its sub-pages) and sub-pages named after the subtopics
 its claims share: `KV cache – quantization`, `KV cache – paged attention`.
 
-A subtopic is a term of one to three words that several claims, from at least two
-sources, contain: the parent's own name words excluded, everyday and stop words
+A subtopic is a term of one to three words that several different claims, from at least
+two sources, contain: the parent's own name words excluded, everyday and stop words
 excluded, multi-word terms preferred to the single words inside them. Terms are picked
 greedily (the one that takes the most claims not taken yet) until what stays on the
 parent is at most half the size, so it has room to grow before it needs another split.
@@ -41,7 +41,7 @@ from kb.editors.text import GENERIC, MODIFIERS, STOPWORDS, WORD, plain
 from kb.wiki.names import concept_key
 
 MAX_WORDS = 3  # words in the longest subtopic term
-MIN_CLAIMS = 3  # claims a subtopic needs...
+MIN_CLAIMS = 3  # different claims a subtopic needs...
 MIN_SOURCES = 2  # ... from this many sources
 MAX_SHARE = 0.6  # a term most claims share is the page's own subject, not a subtopic
 MAX_SUBTOPICS = 12  # sub-pages made by one split
@@ -198,6 +198,8 @@ def choose(notes: list[SourceNote], names: list[str], budget: int) -> list[Group
                 continue
             if len({items[i][0] for i in took}) < MIN_SOURCES:
                 continue
+            if len({items[i][1].text.casefold() for i in took}) < MIN_CLAIMS:
+                continue  # one sentence repeated (a boilerplate line) is not a subtopic
             n = len(term.split())
             s = (len(took) * (1 + 0.5 * (n - 1)), n, term)
             if s[:2] > score[:2] or (s[:2] == score[:2] and term < score[2]):

@@ -142,12 +142,14 @@ class Tree:
             if r.sub in live
         ]
 
-    def live(self, supported: set[str]) -> set[str]:
-        """Sub-pages with something to say, under a page that sources support."""
+    def live(self, supported: set[str], dirty: set[str]) -> set[str]:
+        """Sub-pages with something to say, under a page that sources support. Only a
+        dirty one is looked at: a family changes together (mark_families), and a page
+        left with nothing is removed when it is written."""
         return {
             key
             for key in sorted(self.parent)
-            if (self.ancestors(key) or [key])[-1] in supported and self.full(key)
+            if self.ancestors(key)[-1] in supported and (key not in dirty or self.full(key))
         }
 
 
@@ -188,13 +190,17 @@ def tree(state: State, titles: dict[str, str]) -> Tree:
     return Tree(found, lambda key: page_notes(state, key, titles), names)
 
 
+def dirty_keys(state: State) -> set[str]:
+    return {r[0] for r in state.db.execute("SELECT key FROM pages WHERE dirty=1")}
+
+
 def mark_families(state: State) -> None:
     """A dirty page makes its whole split family dirty: a sub-page's notes are a share
     of its parent's, and a parent lists its sub-pages (inside a transaction)."""
     found = rules(state)
     if not found:
         return
-    dirty = {r[0] for r in state.db.execute("SELECT key FROM pages WHERE dirty=1")}
+    dirty = dirty_keys(state)
     grown = True
     while grown:
         grown = False
