@@ -8,9 +8,11 @@ its claims share: `KV cache – quantization`, `KV cache – paged attention`.
 
 A subtopic is a term of one to three words that several different claims, from at least
 two sources, contain: the parent's own name words excluded, everyday and stop words
-excluded, multi-word terms preferred to the single words inside them. Terms are picked
-greedily (the one that takes the most claims not taken yet) until what stays on the
-parent is at most half the size, so it has room to grow before it needs another split.
+excluded (a single word as common as "ignored" or "memory" in English, by wordfreq, is
+never a subtopic on its own), multi-word terms preferred to the single words inside them.
+Terms are picked greedily (the one that takes the most claims not taken yet) until what
+stays on the parent is at most half the size, so it has room to grow before it needs
+another split.
 
 A split is a list of `Rule`s, in the order they were made: a claim goes to the first
 rule whose term it contains (`partition`), except a claim that says what the page is
@@ -36,6 +38,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from wordfreq import zipf_frequency
+
 from kb.editors.base import Claim, SourceNote, Topic
 from kb.editors.text import GENERIC, MODIFIERS, STOPWORDS, WORD, plain
 from kb.wiki.names import concept_key
@@ -45,6 +49,7 @@ MIN_CLAIMS = 3  # different claims a subtopic needs...
 MIN_SOURCES = 2  # ... from this many sources
 MAX_SHARE = 0.6  # a term most claims share is the page's own subject, not a subtopic
 MAX_SUBTOPICS = 12  # sub-pages made by one split
+EVERYDAY = 4.0  # a single word this common in English ("ignored", "memory") names no subtopic
 DASH = " – "  # parent – subtopic: a title safe on every OS that reads as a subtopic
 
 
@@ -151,7 +156,9 @@ def _allowed(term: str, banned: set[str]) -> bool:
         return False
     if words[0] in MODIFIERS or all(w in GENERIC for w in words):
         return False
-    return len(words) > 1 or (len(term) >= 4 and term not in GENERIC)
+    if len(words) > 1:
+        return True
+    return len(term) >= 4 and term not in GENERIC and zipf_frequency(term, "en") < EVERYDAY
 
 
 def _name(forms: Counter) -> str:
@@ -162,8 +169,7 @@ def _name(forms: Counter) -> str:
     if inside:
         return min(inside, key=lambda s: (-inside[s], s))
     s = min(forms, key=lambda f: (-forms[f], f[0]))[0]
-    first = s.split(" ", 1)[0]
-    return s[0].lower() + s[1:] if first[1:].islower() else s
+    return s[0].lower() + s[1:] if s[1:].islower() else s
 
 
 def choose(notes: list[SourceNote], names: list[str], budget: int) -> list[Group]:

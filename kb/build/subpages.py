@@ -232,15 +232,17 @@ def split_dirty(builder) -> list[str]:
         groups = split.choose(notes, _names(state, row), budget)
         if not groups:
             builder.report.warnings.append(
-                f"{row['title']}: over max_page_tokens ({budget}) but its claims share no"
-                " subtopic to split it by"
+                f"{row['title']}: over max_page_tokens ({budget}), and no subtopic its claims"
+                " share is left to split it by"
             )
             continue
         new = _make(builder, row, groups)
         family.titles.update({r.sub: title for r, title in new})
         family.add([r for r, _ in new])
         made += [title for _, title in new]
-        queue += [state.page(r.sub) for r, _ in new]
+        # the page again (what stays may still be too big), then its sub-pages: a build
+        # ends at the fixpoint, so a build after a kill or a lost state adds nothing
+        queue = [state.page(row["key"]), *queue, *(state.page(r.sub) for r, _ in new)]
     return made
 
 
