@@ -61,7 +61,7 @@ class Config:
     git: bool = True  # [history] git: commit wiki/ after each operation (a git vault)
     review: bool = False  # [build] review: a model's builds are staged for review
     review_pages: str = "all"  # which pages: all, or contradiction,person,rejected
-    max_page_tokens: int = 5000  # [build]: a concept page beyond this splits by subtopic; 0: never
+    max_page_tokens: int = 3000  # [build]: a concept page beyond this splits by subtopic; 0: never
     debounce_seconds: float = 1.0
     poll: bool = False
 

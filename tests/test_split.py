@@ -59,7 +59,7 @@ def source(i: int) -> str:
 def busy_vault(vault: Path, n: int, start: int = 0, budget: int = 1200) -> Path:
     toml = vault / "kb.toml"
     toml.write_text(
-        toml.read_text().replace("# max_page_tokens = 5000", f"max_page_tokens = {budget}")
+        toml.read_text().replace("# max_page_tokens = 3000", f"max_page_tokens = {budget}")
     )
     for i in range(start, start + n):
         (vault / "raw" / f"serving-{i:02d}.md").write_text(source(i))

@@ -38,8 +38,6 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from wordfreq import zipf_frequency
-
 from kb.editors.base import Claim, SourceNote, Topic
 from kb.editors.text import GENERIC, MODIFIERS, STOPWORDS, WORD, plain
 from kb.wiki.names import concept_key
@@ -158,6 +156,8 @@ def _allowed(term: str, banned: set[str]) -> bool:
         return False
     if len(words) > 1:
         return True
+    from wordfreq import zipf_frequency  # here: its word lists are slow to load at start-up
+
     return len(term) >= 4 and term not in GENERIC and zipf_frequency(term, "en") < EVERYDAY
 
 
