@@ -61,6 +61,7 @@ class Config:
     git: bool = True  # [history] git: commit wiki/ after each operation (a git vault)
     review: bool = False  # [build] review: a model's builds are staged for review
     review_pages: str = "all"  # which pages: all, or contradiction,person,rejected
+    max_page_tokens: int = 3000  # [build]: a concept page beyond this splits by subtopic; 0: never
     debounce_seconds: float = 1.0
     poll: bool = False
 
@@ -111,6 +112,7 @@ _KEYS = {
     ("build", "review_pages"): "review_pages",
     ("provider", "batch_poll_seconds"): "batch_poll_seconds",
     ("build", "budget_usd"): "budget_usd",
+    ("build", "max_page_tokens"): "max_page_tokens",
     ("ask", "budget_tokens"): "ask_budget_tokens",
     ("limits", "max_file_mb"): "max_file_mb",
     ("limits", "max_expanded_mb"): "max_expanded_mb",

@@ -1,7 +1,8 @@
 """kb's own state: one SQLite database under .kb/, a cache that raw/ and wiki/ can rebuild.
 
 Tables: sources (path, sha256, status, error, title, the pages they contributed to),
-contributions (what each source says on each page), pages (kb's last generated text and
+contributions (what each source says on each page), splits (how a busy page's claims
+are shared among its sub-pages), pages (kb's last generated text and
 the hash of the file it wrote, to tell human edits apart), quantities (numbers for
 contradiction candidates), contradictions, runs, pending log entries, the usage ledger
 of model calls, and the source pages adopted after a lost state (kb.build.adopt). Delete
@@ -68,6 +69,9 @@ CREATE TABLE IF NOT EXISTS staged (
 -- Message Batches a build submitted and has not consumed yet (kb build --batch)
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY, custom_ids TEXT NOT NULL, created REAL, done INTEGER DEFAULT 0);
+-- Split pages (kb.build.subpages): claims of `parent` containing `term` go to page `sub`
+CREATE TABLE IF NOT EXISTS splits (
+    sub TEXT PRIMARY KEY, parent TEXT NOT NULL, term TEXT NOT NULL, seq INTEGER, run INTEGER);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started REAL, finished REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS pending_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);

@@ -7,7 +7,8 @@ topic pages are marked for re-derivation; answers are kept as they are. Each sou
 page's raw path, title and sha256 go into the `adopted` table, not into memory: a build
 killed after adoption must give a source the same title on the next run, not a
 "(source)" one beside its old page. Which lines of a page are kb's is read from the
-page's own stamp when it is rewritten (kb.wiki.stamp).
+page's own stamp when it is rewritten (kb.wiki.stamp). A split page's sub-pages name it
+and their subtopic in their frontmatter, so the split is read back too (kb.build.subpages).
 
 Until a build has read every adopted source again (`unread`), no page is written: the
 state knows only part of what each page says (`kb watch` builds the files that settled, a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kb.build import subpages
 from kb.build.pages import FOLDERS
 from kb.state import State
 from kb.wiki.names import concept_key
@@ -53,6 +55,7 @@ def unread(state: State) -> int:
 
 def _record(state: State, files: dict[str, Path], wiki: Path, raw: str) -> None:
     db = state.db
+    topics: dict[str, dict] = {}  # concept and entity pages: their splits are read back
     with state.transaction():
         for key, rel in files.items():
             if rel.suffix != ".md" or rel.parts[0] == "index":
@@ -76,6 +79,7 @@ def _record(state: State, files: dict[str, Path], wiki: Path, raw: str) -> None:
                 ),
             )
             if type_ in ("concept", "entity"):
+                topics[key] = meta
                 db.executemany(
                     "INSERT OR IGNORE INTO aliases VALUES (?, ?)",
                     [(concept_key(str(a)), key) for a in [rel.stem, *(meta.get("aliases") or [])]],
@@ -86,3 +90,4 @@ def _record(state: State, files: dict[str, Path], wiki: Path, raw: str) -> None:
                     "INSERT OR IGNORE INTO adopted VALUES (?, ?, ?)",
                     (source[len(raw) + 1 :], rel.stem, str(meta.get("sha256") or "")),
                 )
+        subpages.adopt(state, topics)

@@ -98,6 +98,9 @@ class Briefs:
         self._sources: OrderedDict[str, SourceDigest | None] = OrderedDict()
         self._aliases: dict[str, str] | None = None
         self._page_titles: dict[str, str] | None = None
+        # page key -> (source title, anchor, quote) of the claims its sub-pages took: not
+        # offered back to it as claims that name the page (kb.build.subpages)
+        self.moved: Callable[[str], frozenset[tuple[str, str, str]]] = lambda key: frozenset()
 
     # -- sources -------------------------------------------------------------------------
 
@@ -140,7 +143,8 @@ class Briefs:
         """The brief of one model page write, its inputs record and their fingerprint."""
         names = [row["title"], *aliases]
         sources = [sd for n in notes if (sd := self.source(n.source_title)) is not None]
-        notes = [_with_named(n, self.source(n.source_title), names) for n in notes]
+        moved = self.moved(row["key"])
+        notes = [_with_named(n, self.source(n.source_title), names, moved) for n in notes]
         record = record_of(notes)
         blocks = _cited_blocks(notes, {sd.title: sd for sd in sources})
         old = json.loads(row["inputs"]) if row["inputs"] else None
@@ -215,14 +219,18 @@ def _all_claims(digest) -> list[Claim]:
     return out
 
 
-def _with_named(note: SourceNote, sd: SourceDigest | None, names: list[str]) -> SourceNote:
-    """The note plus the source's other claims whose text names the page."""
+def _with_named(
+    note: SourceNote, sd: SourceDigest | None, names: list[str], moved: frozenset = frozenset()
+) -> SourceNote:
+    """The note plus the source's other claims whose text names the page (not those a
+    sub-page of it took: `moved`)."""
     if sd is None:
         return note
     patterns = [
         re.compile(r"(?<!\w)" + re.escape(n.casefold()) + r"(?!\w)") for n in names if len(n) > 1
     ]
     have = {(c.anchor, c.quote) for c in note.topic.claims}
+    have |= {(a, q) for t, a, q in moved if t == note.source_title}
     extra = []
     for c in _all_claims(sd.digest):
         if (c.anchor, c.quote) in have:

@@ -97,6 +97,8 @@ class Drafter:
         once (no model, nothing changed, the budget spent), or a Job for a model call."""
         editor = self.b.editor
         version = editor.version
+        if not notes:  # a split page whose claims all went to its sub-pages: its list
+            return Drafted(PageDraft(""), "{}", "", "", False)
         if not version:  # no model: the claims laid out, every time (cheap, deterministic)
             brief, record = self.briefs.plain(row, notes)
             inputs = json.dumps(record, ensure_ascii=False, sort_keys=True)

@@ -180,10 +180,42 @@ def source_page(
     return stamped(Page(meta, "\n".join(lines).rstrip() + "\n"), derived_after=TEXT_HEADING)
 
 
-def topic_page(meta: dict, sections: str, related: list[str], callouts: list[Callout]) -> str:
+@dataclass(frozen=True)
+class Family:
+    """Where a page stands in a split (kb.build.split): the page it is a subtopic of,
+    and its own sub-pages (title, how many sources say something there)."""
+
+    parent: str = ""
+    term: str = ""  # the subtopic a sub-page is about
+    subtopics: tuple[tuple[str, int], ...] = ()
+
+    def meta(self) -> dict:
+        """Frontmatter that lets a rebuild after a lost .kb/ find the split again."""
+        out: dict = {}
+        if self.parent:
+            out |= {"parent": f"[[{self.parent}]]", "subtopic": self.term}
+        if self.subtopics:
+            out["subtopics"] = [f"[[{t}]]" for t, _ in self.subtopics]
+        return out
+
+
+def topic_page(
+    meta: dict,
+    sections: str,
+    related: list[str],
+    callouts: list[Callout],
+    family: Family = Family(),
+) -> str:
     lines = [f"# {meta['title']}", ""]
+    if family.parent:
+        lines += [f"> [!note] A subtopic of [[{family.parent}]]", ""]
     lines += render_callouts(callouts)
-    lines += [sections.rstrip(), ""]
+    if sections.strip():
+        lines += [sections.rstrip(), ""]
+    if family.subtopics:
+        lines += ["## Subtopics", ""]
+        lines += [f"- [[{t}]] · {n} source{'s' * (n != 1)}" for t, n in family.subtopics]
+        lines += [""]
     if related:
         lines += ["## Related", "", " · ".join(f"[[{t}]]" for t in related), ""]
     return stamped(Page(meta, "\n".join(lines).rstrip() + "\n"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kb.build.subpages import forget
 from kb.state import State
 from kb.wiki.atomic import read_text, write_atomic
 from kb.wiki.merge import human_chunks, merge_meta
@@ -40,3 +41,4 @@ def remove(state: State, wiki: Path, row, removed: list[str]) -> None:
     with state.transaction():
         state.db.execute("DELETE FROM pages WHERE key=?", (row["key"],))
         state.db.execute("DELETE FROM aliases WHERE page_key=?", (row["key"],))
+        forget(state, row["key"])  # an empty sub-page's term no longer takes claims

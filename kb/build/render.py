@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from kb.build import contradictions as contra
-from kb.build import evidence, specials, versions
+from kb.build import evidence, specials, subpages, versions
 from kb.build.adopt import unread
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
@@ -25,7 +25,7 @@ from kb.build.pages import Callout, SourceExtras, source_page, topic_page
 from kb.build.parallel import ordered
 from kb.build.record import mark_mentioning_sources
 from kb.build.removal import remove
-from kb.editors.base import SourceNote, digest_from, topic_from
+from kb.editors.base import SourceNote, digest_from
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import merge
 from kb.wiki.names import concept_key, fold
@@ -52,6 +52,7 @@ class Renderer:
         self.state, self.today = builder.state, builder.today
         self.wiki: Path = builder.cfg.wiki_dir
         self.titles = {r["path"]: r["title"] for r in self.state.sources().values()}
+        self.tree = subpages.tree(self.state, self.titles)  # split pages share their claims
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
         self.callouts = self._callouts()
         self.done: list[tuple] = []  # page rows written, recorded by commit()
@@ -68,7 +69,9 @@ class Renderer:
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
         }
+        self.live |= self.tree.live(self.live, subpages.dirty_keys(self.state))
         briefs = Briefs(self.state, self.titles, self.anchors_of, self.known_titles, self.live)
+        briefs.moved = self.tree.moved
         self.drafter = Drafter(builder, briefs, force=getattr(builder, "force", False))
 
     def _callouts(self) -> dict[str, list[Callout]]:
@@ -78,8 +81,11 @@ class Renderer:
             if self.status.get(c.id, "open") != "open":
                 continue
             call = Callout(c.id, c.what, self._title(c.a_source), c.a, self._title(c.b_source), c.b)
-            for key in json.loads(row[1]):
-                out.setdefault(key, []).append(call)
+            quoted = [(call.a_title, c.a.anchor), (call.b_title, c.b.anchor)]
+            for key in json.loads(row[1]):  # on a split page: where its claims went
+                for page in self.tree.holders(key, quoted):
+                    if call not in out.setdefault(page, []):
+                        out[page].append(call)
         return out
 
     def run(self) -> None:
@@ -153,24 +159,24 @@ class Renderer:
         self.dropped += [(row["title"], why) for why in made.draft.dropped]
 
     def _inputs(self, row) -> tuple[list, list[SourceNote], list[str]]:
-        """A topic page's contributions, its notes (source by source) and its aliases."""
+        """A topic page's notes (source by source: what no sub-page of it takes) and its
+        aliases (from everything under it, so a split page keeps its names)."""
         if row["key"] not in self._prepared:
-            contribs = self.state.contributions(row["key"])
-            contribs = contribs + self._mentions(row["key"], {src for src, _ in contribs})
-            notes = [SourceNote(self.titles.get(src, src), topic_from(d)) for src, d in contribs]
-            notes.sort(key=lambda n: (n.source_title.casefold(), n.source_title))
             aliases = clean_aliases(
                 row["title"],
-                {a for n in notes for a in (n.topic.name, *n.topic.aliases)},
+                {a for n in self.tree.full(row["key"]) for a in (n.topic.name, *n.topic.aliases)},
                 self.known_titles(),
             )
-            self._prepared[row["key"]] = (contribs, notes, aliases)
+            self._prepared[row["key"]] = ([], self.tree.notes(row["key"]), aliases)
         return self._prepared[row["key"]]
 
     def record_conflicts(self) -> bool:
         """Keep the conflicts editors reported (verbatim quotes only), on the pages that
         reported them too; log every one kb could not use, with the reason."""
         added, dropped = evidence.record_conflicts(self.state, self.conflicts, self.paths)
+        if added:  # a callout on a split page may belong on its sub-pages
+            with self.state.transaction():
+                subpages.mark_families(self.state)
         evidence.log_dropped(self.state, self.today, self.dropped + dropped)
         self.conflicts, self.dropped = [], []
         return added
@@ -328,13 +334,15 @@ class Renderer:
         sections = made.draft.text
         sources = [f"[[{n.source_title}]]" for n in notes]
         stamp = {"prompts": made.prompts} if made.prompts else {}
+        family = subpages.family(self.tree, row["key"], self.live)
 
         def render(updated: str) -> str:
-            meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources, **stamp)
-            return topic_page(meta, sections, related, self.callouts.get(row["key"], []))
+            extra = {**family.meta(), **stamp}
+            meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources, **extra)
+            return topic_page(meta, sections, related, self.callouts.get(row["key"], []), family)
 
-        first = summary_claim(row["title"], aliases, notes)
-        return render, first, len(notes)
+        under = self.tree.full(row["key"])  # a split page's index line: all it covers
+        return render, summary_claim(row["title"], aliases, under), len(notes)
 
     def _page_of(self, topic) -> str | None:
         """The title of the live page a topic's names lead to, if any."""
@@ -353,19 +361,6 @@ class Renderer:
             rows = self.state.db.execute("SELECT key, title, type FROM pages")
             self._known = frozenset(t for k, t, ty in rows if k in self.live or ty == "answer")
         return self._known
-
-    def _mentions(self, key: str, contributing: set[str]) -> list[tuple[str, dict]]:
-        """Claims from sources that mention this page's name without making it a topic."""
-        rows = self.state.db.execute(
-            "SELECT m.source, m.payload FROM mentions m JOIN aliases a ON a.alias_key=m.key"
-            " WHERE a.page_key=? ORDER BY m.source, m.payload",
-            (key,),
-        ).fetchall()
-        out: dict[str, dict] = {}
-        for source, payload in rows:
-            if source not in contributing and source not in out:
-                out[source] = json.loads(payload)
-        return sorted(out.items())
 
     def _related(self, key: str, notes: list[SourceNote]) -> list[str]:
         if self._aliases is None:
@@ -401,4 +396,5 @@ def finish(builder) -> None:
             " pages they share are written once every source has been read"
         )
         return
+    subpages.split_dirty(builder)  # a page grown past its size: sub-pages first
     Renderer(builder).run()

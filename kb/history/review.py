@@ -27,7 +27,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 
-from kb.build import render
+from kb.build import render, subpages
 from kb.build.builder import Builder
 from kb.build.pages import log_entry
 from kb.build.removal import remove
@@ -234,5 +234,7 @@ def _take_back_build(builder: Builder) -> None:
     builder.record.run = builder.state.start_run(builder.clock(), "review")
     for rel, how in sorted(op.ingested.items()):
         take_back(builder, op, rel, how, report)
+    with builder.state.transaction():
+        subpages.undo(builder.state, op.run)  # a page it split is one page again
     render.finish(builder)
     builder.finish("review", undoes=str(op.run))

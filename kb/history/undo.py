@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb import lock
-from kb.build import render, versions
+from kb.build import render, subpages, versions
 from kb.build.builder import Builder
 from kb.build.pages import log_entry
 from kb.build.scan import sha256_file
@@ -84,6 +84,7 @@ def _undo(builder: Builder, n: int) -> UndoReport:
         take_back(builder, op, rel, how, report)
     entry = log_entry(builder.today, "undo", _describe(op), {"held:": report.held})
     with state.transaction():
+        subpages.undo(state, op.run)  # a page it split is one page again
         state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
         if op.run is not None:
             state.db.execute("UPDATE runs SET undone=1 WHERE id=?", (op.run,))

@@ -1,9 +1,10 @@
 """Rule `uncited-claim`: a generated paragraph, list item or summary line with no citation.
 
 A citation is a wikilink with an anchor (`[[Source#^p12|¶12]]`, `[[Book#Chapter 3]]`).
-Headings, code, callout headers and the `Related`, `Topics` and `Source text` sections
-are not claims. Only kb's own lines are judged: those in the text kb last generated for
-the page (from .kb/); without a state, every line of a source, concept or entity page.
+Headings, code, callout headers and the `Related`, `Topics`, `Subtopics` and `Source text`
+sections are not claims. Only kb's own lines are judged: those in the text kb last
+generated for the page (from .kb/); without a state, every line of a source, concept or
+entity page.
 
     kb lint --rule uncited-claim
 """
@@ -19,7 +20,12 @@ NAME = "uncited-claim"
 CLAIM_TYPES = frozenset({"source", "concept", "entity"})
 # sections that hold no claims: until the next `##`, or (the source text, whose own
 # chapter headings may be `##`) to the end of the page
-NOT_CLAIMS = {"related": "section", "topics": "section", "source text": "rest"}
+NOT_CLAIMS = {
+    "related": "section",
+    "topics": "section",
+    "subtopics": "section",  # a split page's list of its sub-pages
+    "source text": "rest",
+}
 _CITATION = re.compile(r"\[\[[^\]\n]*#[^\]\n]*\]\]")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
