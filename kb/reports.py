@@ -31,11 +31,11 @@ def iso(seconds: float | None) -> str | None:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
 
 
-def _raw(cfg: Config, rel: str) -> str:
-    return f"{cfg.raw}/{rel}"
+def _raw(cfg: Config | None, rel: str) -> str:
+    return f"{cfg.raw if cfg else 'raw'}/{rel}"
 
 
-def _failures(cfg: Config, rows: Iterable[tuple[str, str]]) -> list[dict]:
+def _failures(cfg: Config | None, rows: Iterable[tuple[str, str]]) -> list[dict]:
     return [{"path": _raw(cfg, rel), "reason": reason} for rel, reason in rows]
 
 
@@ -103,7 +103,7 @@ _SUMMARY_KEYS = (
 )
 
 
-def build_dict(cfg: Config, report: Report) -> dict:
+def build_dict(cfg: Config | None, report: Report) -> dict:
     """`kb build --json`: the closing summary, and the lists behind its counts."""
     return {
         "dry_run": False,
@@ -129,7 +129,7 @@ def _estimate(values: tuple[int, int, float] | None) -> dict | None:
     return {"input_tokens": tokens_in, "output_tokens": tokens_out, "usd": round(usd, 6)}
 
 
-def _plan_entry(cfg: Config, key: str, plan: dict[str, list[str]], report: Report) -> dict:
+def _plan_entry(cfg: Config | None, key: str, plan: dict[str, list[str]], report: Report) -> dict:
     action = "rewrite" if key == _REWRITES else "retract" if "retract" in plan else "ingest"
     source_page = plan.get("source page") or [None]
     return {
@@ -144,7 +144,7 @@ def _plan_entry(cfg: Config, key: str, plan: dict[str, list[str]], report: Repor
     }
 
 
-def dry_run_dict(cfg: Config, report: Report) -> dict:
+def dry_run_dict(cfg: Config | None, report: Report) -> dict:
     """`kb build --dry-run --json`: per source, the pages it would touch and its estimate."""
     totals = [0, 0, 0.0]
     for tokens_in, tokens_out, usd in report.estimates.values():
@@ -157,4 +157,11 @@ def dry_run_dict(cfg: Config, report: Report) -> dict:
         "failed": _failures(cfg, report.failed),
         "skipped": report.skipped,
         "estimate": _estimate((totals[0], totals[1], totals[2])),
+        "fatal": report.fatal or None,
     }
+
+
+def error_dict(message: str, dry_run: bool) -> dict:
+    """`kb build --json` when it could not start (no vault, no key, over budget, a review
+    pending): the usual shape, empty, with `fatal` saying why."""
+    return (dry_run_dict if dry_run else build_dict)(None, Report(fatal=message))

@@ -19,6 +19,11 @@ from kb.providers.base import Prices, Usage, cost
 from kb.state import State
 
 
+def usd(amount: float) -> str:
+    """Dollars as people read them: cents, or four places for a budget under a cent."""
+    return f"${amount:.2f}" if amount == 0 or amount >= 0.01 else f"${amount:.4f}"
+
+
 class BudgetError(Exception):
     """A build whose estimate exceeds the budget; the message says what to do."""
 

@@ -39,7 +39,7 @@ BUILD = {"dry_run", "summary", "ingested", "failed", "still_failing", "retracted
     "stopped",
     "fatal",
 }
-DRY_RUN = {"dry_run", "plan", "failed", "skipped", "estimate"}
+DRY_RUN = {"dry_run", "plan", "failed", "skipped", "estimate", "fatal"}
 PLAN = {"source", "action", "source_page", "create", "update", "retract", "rewrite", "estimate"}
 
 
@@ -85,6 +85,16 @@ def test_build_json_summary_and_lists(example_vault):
     assert again["retracted"] == ["raw/tinyserve-weekly-sync.md"]
     assert again["failed"][0]["path"] == "raw/bad.unknown"
     assert again["summary"]["skipped"] == 4
+
+
+def test_build_json_that_cannot_start_still_prints_its_shape(example_vault, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    code, built = _json("build", "--root", str(example_vault), "--editor", "llm", "--json")
+    assert code == 2 and set(built) == BUILD and "ANTHROPIC_API_KEY" in built["fatal"]
+    assert built["summary"]["ingested"] == 0 and built["ingested"] == []
+    code, plan = _json("build", "--root", str(example_vault / "nowhere"), "--dry-run", "--json")
+    assert code == 2 and set(plan) == DRY_RUN and "kb init" in plan["fatal"]
+    assert plan["plan"] == [] and plan["estimate"]["usd"] == 0
 
 
 def test_build_dry_run_json_plans_and_estimates(example_vault):

@@ -33,7 +33,7 @@ from kb.editors.extractive import ExtractiveEditor
 from kb.history import log
 from kb.history.log import Operation
 from kb.progress import NullProgress, Progress
-from kb.spend import BudgetError, Spend, prices_from
+from kb.spend import BudgetError, Spend, prices_from, usd
 from kb.state import State
 from kb.wiki import vault
 from kb.wiki.atomic import remove_leftovers
@@ -272,7 +272,7 @@ class Builder:
                 continue
         if total > self.spend.budget:
             raise BudgetError(
-                f"this build is estimated at ${total:.2f}, over the ${self.spend.budget:.2f}"
+                f"this build is estimated at {usd(total)}, over the {usd(self.spend.budget)}"
                 " budget; raise --budget, or build fewer sources at a time"
             )
 

@@ -26,6 +26,7 @@ from kb.build.parallel import Failed
 from kb.editors.base import EditorError, PageBrief, PageDraft, SourceNote
 from kb.editors.extractive import ExtractiveEditor
 from kb.editors.llm_page import sections_of, text_of
+from kb.spend import usd
 from kb.wiki.names import fold
 
 
@@ -138,7 +139,7 @@ class Drafter:
     def _budget_spent(self, brief: PageBrief) -> PageDraft:
         self.retry.add(fold(brief.title))
         self.b.report.stopped = self.b.report.stopped or (
-            f"budget ${self.b.spend.budget:.2f} reached: some pages were written from their"
+            f"budget {usd(self.b.spend.budget)} reached: some pages were written from their"
             " cited claims; run `kb build` again with a larger --budget to let the model"
             " write them"
         )

@@ -22,6 +22,7 @@ from kb.build.plan import hints
 from kb.convert import convert
 from kb.document import ConversionError, Document
 from kb.editors.base import Digest, EditorError
+from kb.spend import usd
 from kb.wiki.atomic import write_atomic
 from kb.wiki.names import fold, safe_title
 
@@ -75,7 +76,7 @@ def ingest_all(builder, changed: list[tuple[str, str, int, int]]) -> None:
         builder.progress.advance(item.rel)
     if spend.over() and not builder.report.stopped:
         builder.report.stopped = (
-            f"budget ${spend.budget:.2f} reached (spent ${spend.spent:.2f});"
+            f"budget {usd(spend.budget)} reached (spent {usd(spend.spent)});"
             " the rest is pending: run `kb build` again with a larger --budget"
         )
 

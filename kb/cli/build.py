@@ -14,6 +14,7 @@ from kb.build import builder as build_op
 from kb.build.builder import ReviewPending
 from kb.cli.common import (
     EditorOption,
+    Failure,
     RichProgress,
     RootOption,
     config,
@@ -83,6 +84,31 @@ def _print_report(cfg, report: build_op.Report, notices: list[str]) -> None:
     )
 
 
+def _run(root, editor, dry_run, budget, force, review, include_held, batch):
+    """The vault, its curator and the build's report; `fail`s when it cannot start."""
+    cfg = config(root, editor=editor)
+    if not cfg.raw_dir.is_dir():
+        fail(f"{cfg.raw_dir} does not exist; create it and drop sources into it")
+    progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
+    curator = make_editor(cfg, offline=dry_run, batch=batch)
+    staged = review if review is not None else (cfg.review and bool(curator.version))
+    try:
+        report = build_op.build(
+            cfg,
+            curator,
+            progress,
+            dry_run=dry_run,
+            budget=budget,
+            force=force,
+            include_held=include_held,
+            review=(lambda state: Staging(state, cfg.review_pages)) if staged else None,
+        )
+    except (BudgetError, ReviewPending, ReviewError) as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+    return cfg, curator, report
+
+
 def build(
     root: RootOption = None,
     dry_run: Annotated[
@@ -122,26 +148,15 @@ def build(
     ] = False,
 ):
     """Compile raw/ into wiki/: new and changed sources are ingested, deleted ones retracted."""
-    cfg = config(root, editor=editor)
-    if not cfg.raw_dir.is_dir():
-        fail(f"{cfg.raw_dir} does not exist; create it and drop sources into it")
-    progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
-    curator = make_editor(cfg, offline=dry_run, batch=batch)
-    staged = review if review is not None else (cfg.review and bool(curator.version))
     try:
-        report = build_op.build(
-            cfg,
-            curator,
-            progress,
-            dry_run=dry_run,
-            budget=budget,
-            force=force,
-            include_held=include_held,
-            review=(lambda state: Staging(state, cfg.review_pages)) if staged else None,
+        cfg, curator, report = _run(
+            root, editor, dry_run, budget, force, review, include_held, batch
         )
-    except (BudgetError, ReviewPending, ReviewError) as exc:
-        fail(str(exc))
-        raise  # unreachable: fail exits
+    except Failure as exc:  # it could not start: said on stderr, and in the JSON shape too
+        if as_json:
+            shape = reports.error_dict(exc.message, dry_run)
+            typer.echo(json.dumps(shape, ensure_ascii=False, indent=1))
+        raise
     code = 2 if report.fatal else 1 if report.failed or report.still_failing else 0
     if as_json:  # the same exit codes; errors and warnings are in the object
         shape = reports.dry_run_dict if dry_run else reports.build_dict

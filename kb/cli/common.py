@@ -73,9 +73,18 @@ class RichProgress:
             self.bar = None
 
 
+class Failure(typer.Exit):
+    """A command stopped with an error the user can act on; `message` says which (a
+    command with --json also reports it on stdout)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(code)
+        self.message = message
+
+
 def fail(message: str, code: int = 2) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
+    raise Failure(message, code)
 
 
 def config(root: Path | None, **overrides: object) -> Config:

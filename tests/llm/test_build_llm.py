@@ -172,7 +172,7 @@ def test_budget_refuses_a_build_estimated_above_it(vault):
     add_sources(vault, KV, HBM)
     use_scripted_llm(vault)
     result = run("build", "--root", str(vault), "--budget", "0.001")
-    assert result.exit_code == 2 and "over the $0.00 budget" in result.output
+    assert result.exit_code == 2 and "over the $0.0010 budget" in result.output
     assert ledger(vault) == []
 
 
