@@ -158,6 +158,7 @@ def dry_run_dict(cfg: Config | None, report: Report) -> dict:
         "skipped": report.skipped,
         "estimate": _estimate((totals[0], totals[1], totals[2])),
         "fatal": report.fatal or None,
+        "moved": [{"from": _raw(cfg, a), "to": _raw(cfg, b)} for a, b in report.moved],
     }
 
 

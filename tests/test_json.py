@@ -8,6 +8,7 @@ renamed or removed.
 from __future__ import annotations
 
 import json
+import shutil
 
 from tests.conftest import run
 
@@ -39,7 +40,8 @@ BUILD = {"dry_run", "summary", "ingested", "failed", "still_failing", "retracted
     "stopped",
     "fatal",
 }
-DRY_RUN = {"dry_run", "plan", "failed", "skipped", "estimate", "fatal"}
+DRY_RUN = {"dry_run", "plan", "failed", "skipped", "estimate", "fatal", "moved"}
+KV = "kv-cache-and-memory-bound-decode.md"
 PLAN = {"source", "action", "source_page", "create", "update", "retract", "rewrite", "estimate"}
 
 
@@ -114,3 +116,10 @@ def test_build_dry_run_json_plans_and_estimates(example_vault):
     assert retract["action"] == "retract" and retract["source"] == "raw/tinyserve-weekly-sync.md"
     assert retract["retract"] and retract["estimate"] is None
     assert "KV cache" in retract["retract"]  # pages by title, as everywhere (not "kv cache")
+    (example_vault / "raw" / "notes").mkdir()
+    shutil.move(example_vault / "raw" / KV, example_vault / "raw" / "notes" / KV)
+    _, moving = _json("build", "--root", str(example_vault), "--dry-run", "--json")
+    assert [p["action"] for p in moving["plan"]] == ["retract"]  # the deleted one, above
+    assert moving["moved"] == [{"from": f"raw/{KV}", "to": f"raw/notes/{KV}"}]
+    code, built = _json("build", "--root", str(example_vault), "--json")
+    assert built["moved"] == moving["moved"] and built["created"] == []

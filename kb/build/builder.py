@@ -287,6 +287,7 @@ class Builder:
             c.key_points,
             c.max_topics_per_source,
         )
+        found, self.report.moved = moves.pairs(self.state, found)  # they keep their pages
         for rel in found.deleted:
             rows = self.state.db.execute(
                 "SELECT p.title FROM contributions c JOIN pages p ON p.key=c.page_key"

@@ -17,8 +17,9 @@ from kb.state import State
 from kb.wiki.names import fold
 
 
-def apply(state: State, found: Scan, raw: str, today: str) -> tuple[Scan, list[tuple[str, str]]]:
-    """Record every rename in `found`; return the scan without them, and (old, new) pairs."""
+def pairs(state: State, found: Scan) -> tuple[Scan, list[tuple[str, str]]]:
+    """The renames in `found`, recording nothing: the scan without them, and (old, new)
+    pairs (a dry run shows them; `apply` records them)."""
     gone: dict[str, str] = {}
     for rel in found.deleted:
         row = state.source(rel)
@@ -28,12 +29,21 @@ def apply(state: State, found: Scan, raw: str, today: str) -> tuple[Scan, list[t
     for rel, sha, size, mtime in found.changed:
         old = gone.pop(sha, None)
         if old and state.source(rel) is None:
-            move(state, old, rel, size, mtime, raw, today)
             moved.append((old, rel))
         else:
             changed.append((rel, sha, size, mtime))
     olds = {old for old, _ in moved}
-    return Scan(changed, found.unchanged, [d for d in found.deleted if d not in olds]), moved
+    rest = Scan(changed, found.unchanged, [d for d in found.deleted if d not in olds], found.held)
+    return rest, moved
+
+
+def apply(state: State, found: Scan, raw: str, today: str) -> tuple[Scan, list[tuple[str, str]]]:
+    """Record every rename in `found`; return the scan without them, and (old, new) pairs."""
+    rest, moved = pairs(state, found)
+    stats = {rel: (size, mtime) for rel, _sha, size, mtime in found.changed}
+    for old, new in moved:
+        move(state, old, new, *stats[new], raw, today)
+    return rest, moved
 
 
 def move(state: State, old: str, new: str, size: int, mtime: int, raw: str, today: str) -> None:

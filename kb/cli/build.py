@@ -37,6 +37,8 @@ def _print_plan(report: build_op.Report) -> None:
         if rel in report.estimates:
             tokens_in, tokens_out, usd = report.estimates[rel]
             out.print(f"  estimate: {tokens_in} in / {tokens_out} out tokens, ${usd:.4f}")
+    for old, new in report.moved:
+        out.print(f"[bold]{old}[/] moved to {new}: keeps its pages", highlight=False)
     for rel, reason in report.failed:
         out.print(f"[red]would fail[/] {rel}: {reason}", highlight=False)
     total_in = sum(e[0] for e in report.estimates.values())
