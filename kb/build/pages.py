@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kb.document import Block, Document, Section
 from kb.editors.base import Chapter, Claim, Topic
+from kb.wiki.inert import inert
 from kb.wiki.page import Page
 from kb.wiki.stamp import stamped
 
@@ -34,7 +35,8 @@ _HEADING_BAD = re.compile(r"[\[\]#|^:\\]+")
 def sanitize_text(text: str, assets: dict[str, str]) -> str:
     """Source text is data: its wikilinks become plain text (an embed of one of the
     source's own images is re-pointed at the extracted file), and nothing in it can mint a
-    block id, an Obsidian comment or a callout that looks like kb's."""
+    block id, an Obsidian comment or a callout that looks like kb's (and `sanitize` makes
+    what could run or load in Obsidian inert: kb.wiki.inert)."""
 
     def link(m: re.Match) -> str:
         if m.group(1) and m.group(2) in assets:
@@ -48,7 +50,8 @@ def sanitize_text(text: str, assets: dict[str, str]) -> str:
 
 
 def sanitize_heading(text: str) -> str:
-    return re.sub(r"\s+", " ", _HEADING_BAD.sub(" ", text)).strip() or "Untitled section"
+    text = inert(_HEADING_BAD.sub(" ", text))
+    return re.sub(r"\s+", " ", text).strip() or "Untitled section"
 
 
 def sanitize(doc: Document, assets: dict[str, str]) -> Document:
@@ -56,7 +59,13 @@ def sanitize(doc: Document, assets: dict[str, str]) -> Document:
         Section(
             sanitize_heading(s.heading) if s.heading else None,
             tuple(
-                Block(b.anchor, sanitize_text(b.text, assets), b.kind, b.time, b.speaker)
+                Block(
+                    b.anchor,
+                    inert(sanitize_text(b.text, assets), code=b.kind == "code"),
+                    b.kind,
+                    b.time,
+                    b.speaker,
+                )
                 for b in s.blocks
             ),
             s.level,

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from kb.editors.base import Claim, Conflict, PageBrief
+from kb.wiki.inert import ACTIVE_TAG, INLINE_JS, RUNNABLE_FENCE
 from kb.wiki.links import find_links
 from kb.wiki.names import fold
 
@@ -25,7 +26,6 @@ _HEADING_BAD = re.compile(r"[\[\]#|^:\\]+")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^[A-Za-z0-9-]+\s*$")
-_TAG = re.compile(r"<\s*/?\s*(script|iframe|style|object|embed|form|meta|link|base)\b", re.I)
 _MD_LINK = re.compile(r"(!?)\[[^\]\n]*\]\(\s*<?([^)\s>]*)")
 _ORDER = re.compile(
     r"^\W*(delete|remove|erase|rename|move|overwrite|rm|mv|unlink)\b.{0,80}"
@@ -162,7 +162,10 @@ def _link_problem(link, sources: dict, known: set, brief: PageBrief, cited: set)
 
 
 def _line_problems(text: str) -> list[str]:
-    out = []
+    out = [
+        f"`{fence.group(0).strip()}` is a block Obsidian would run; kb allows none"
+        for fence in RUNNABLE_FENCE.finditer(text)
+    ]
     for line in _prose_lines(text):
         if re.match(r"^#\s|^#$", line):
             out.append(f"`{line[:60]}`: the page title (`# `) is kb's, not the editor's")
@@ -172,8 +175,10 @@ def _line_problems(text: str) -> list[str]:
             out.append("`%%` comments hide text from readers; remove them")
         if re.match(r"^\s*>\s*\[!", line):
             out.append("callouts are kb's (contradictions are reported in `conflicts`)")
-        if _TAG.search(line):
-            out.append(f"`{line[:60]}` holds an HTML tag kb does not allow")
+        if ACTIVE_TAG.search(line) or INLINE_JS.search(line):
+            out.append(
+                f"`{line[:60]}` holds an HTML tag or a query Obsidian would run; kb allows neither"
+            )
         for bang, target in _MD_LINK.findall(line):
             if bang or not re.match(r"https?://", target):
                 out.append(f"`{target[:60]}`: only web links; pages are linked as [[Title]]")
