@@ -72,5 +72,13 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted: every finished transaction is kept; run the command again")
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as exc:
+        if exc.code == 130:  # typer turns Ctrl-C into a silent exit 130
+            _interrupted()
+        raise
+
+
+def _interrupted() -> None:
+    err.print("interrupted: what finished is kept; run the command again to go on from there")
+    sys.exit(130)

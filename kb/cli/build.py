@@ -15,13 +15,13 @@ from kb.build.builder import ReviewPending
 from kb.cli.common import (
     EditorOption,
     Failure,
-    RichProgress,
     RootOption,
     config,
     err,
     fail,
     make_editor,
     out,
+    progress_for,
 )
 from kb.history.review import ReviewError, Staging
 from kb.progress import NullProgress
@@ -91,7 +91,7 @@ def _run(root, editor, dry_run, budget, force, review, include_held, batch):
     cfg = config(root, editor=editor)
     if not cfg.raw_dir.is_dir():
         fail(f"{cfg.raw_dir} does not exist; create it and drop sources into it")
-    progress = RichProgress() if err.is_terminal and not dry_run else NullProgress()
+    progress = progress_for(cfg) if not dry_run else NullProgress()
     curator = make_editor(cfg, offline=dry_run, batch=batch)
     staged = review if review is not None else (cfg.review and bool(curator.version))
     try:

@@ -17,9 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kb import lock
 from kb.build.batches import BatchLedger
 from kb.config import CONFIG_NAME, Config, ConfigError, find_root, load
 from kb.editors import EDITORS
+from kb.progress import NullProgress
 from kb.providers import BATCH_PROVIDERS, ProviderError, make_provider, provider_class
 from kb.providers.pool import Pool
 
@@ -80,6 +82,17 @@ class Failure(typer.Exit):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(code)
         self.message = message
+
+
+def progress_for(cfg: Config, writes: bool = True):
+    """A progress bar on a terminal; into a pipe nothing, except one line when the vault's
+    lock is held (the bar shows that wait on a terminal; a script should see it too)."""
+    if err.is_terminal:
+        return RichProgress()
+    held = lock.holder(cfg.state_dir) if writes else None
+    if held:
+        err.print(f"waiting for the lock held by {held}", highlight=False)
+    return NullProgress()
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -7,21 +7,18 @@ from typing import Annotated
 
 import typer
 
-from kb import lock
 from kb.cli.common import (
     EditorOption,
-    RichProgress,
     RootOption,
     config,
-    err,
     fail,
     make_editor,
     out,
+    progress_for,
 )
 from kb.lint import RULES, runner
 from kb.lint import deep as deep_op
 from kb.lint import fix as fix_op
-from kb.progress import NullProgress
 
 
 def _lint_json(findings: list, fixed, report) -> str:
@@ -89,10 +86,7 @@ def lint(
     unknown = [r for r in rule or [] if r not in RULES]
     if unknown:
         fail(f"unknown rule {', '.join(unknown)}; choose from: {', '.join(RULES)}")
-    progress = RichProgress() if err.is_terminal else NullProgress()
-    held = lock.holder(cfg.state_dir) if fix or deep else None
-    if held:
-        err.print(f"waiting for the lock held by {held}", highlight=False)
+    progress = progress_for(cfg, writes=fix or deep)
     fixed = fix_op.fix(cfg, make_editor(cfg), progress) if fix else None
     report = deep_op.deep(cfg, make_editor(cfg), budget_tokens, progress=progress) if deep else None
     findings = runner.lint(cfg, rule) + (report.findings() if report else [])
