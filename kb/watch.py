@@ -53,8 +53,8 @@ _META = frozenset({"modified", "attrib"})  # events that may only touch metadata
 class Event:
     """One thing the watcher did or saw, for a console line or a JSON line."""
 
-    # watching reconcile seen ingested failed retracted resumed built warning waiting error
-    # stopped
+    # watching reconcile seen ingested failed retracted moved resumed built warning waiting
+    # error stopped
     kind: str
     path: str = ""  # relative to the vault root, e.g. raw/paper.pdf
     message: str = ""
@@ -208,11 +208,33 @@ class Watcher:
         if not settled:
             return frozenset()
         differs = self._differs()
-        for rel in differs - set(self.pending):  # changed, no event yet: settle it first
+        unsettled = {rel for rel, p in self.pending.items() if not p.settled}
+        # a file gone needs no settling: built with the rest, so a move pairs up
+        gone = {r for r in differs - unsettled if _stat(self.raw / r) is None}
+        for rel in differs - set(self.pending) - gone:  # changed, no event yet: settle it
             self.pending[rel] = _Pending(self.clock())
         for rel in settled - differs:  # touched but unchanged, or ignored by the build
             del self.pending[rel]
-        return frozenset(settled & differs)
+        ready = settled & differs
+        if ready:
+            ready |= gone
+        return frozenset(ready - self._moving(ready))
+
+    def _moving(self, ready: set[str]) -> set[str]:
+        """Paths gone while a file of their size still settles: the two halves of a move
+        (into a new folder, the new name settles later) are built together, so the build
+        sees a move, not a retraction and a new source."""
+        gone = {rel for rel in ready if _stat(self.raw / rel) is None}
+        unsettled = [_stat(self.raw / rel) for rel, p in self.pending.items() if not p.settled]
+        sizes = {s[0] for s in unsettled if s is not None}
+        if not gone or not sizes:
+            return set()
+        state = State(self.cfg.state_dir / "state.db")
+        try:
+            known = state.sources()
+        finally:
+            state.close()
+        return {rel for rel in gone if rel in known and known[rel]["size"] in sizes}
 
     def _interrupted(self) -> int:
         """How many pages a build killed before its end left for the next one to write."""
@@ -271,13 +293,16 @@ class Watcher:
 
     def _report(self, report: Report, resumed: bool = False) -> Iterator[Event]:
         raw = self.cfg.raw
+        for old, new in report.moved:  # renamed or moved: the same bytes keep their pages
+            yield Event("moved", f"{raw}/{new}", f"from {raw}/{old}")
         for rel in report.retracted:
             yield Event("retracted", f"{raw}/{rel}")
         for rel in report.ingested:
             yield Event("ingested", f"{raw}/{rel}")
         for rel, reason in report.failed:
             yield Event("failed", f"{raw}/{rel}", reason)
-        if resumed or report.ingested or report.retracted or report.failed or report.removed:
+        changed = report.ingested or report.retracted or report.failed or report.moved
+        if resumed or changed or report.removed:
             yield Event(
                 "built",
                 "",

@@ -29,18 +29,13 @@ from kb.editors.base import SourceNote, digest_from
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import merge
 from kb.wiki.names import concept_key, fold
-from kb.wiki.page import Page
+from kb.wiki.page import broken_frontmatter
 from kb.wiki.stamp import reference as kb_text
 from kb.wiki.stamp import unstamped
 
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _broken_frontmatter(text: str) -> bool:
-    page = Page.parse(text)
-    return text.startswith("---\n") and not page.meta and page.body.startswith("---")
 
 
 WAVE = 64  # pages drafted, written and recorded together
@@ -220,7 +215,7 @@ class Renderer:
         written = (made.inputs, made.fingerprint, made.prompts) if made else (None, None, None)
         path = self.wiki / row["path"]
         current = read_text(path)
-        if current is not None and _broken_frontmatter(current):
+        if current is not None and broken_frontmatter(current):
             self.b.report.warnings.append(
                 f"{self.b.cfg.wiki}/{row['path']}: its frontmatter is not valid YAML, so kb left"
                 " the page as it is; fix the frontmatter (kb lint shows it) and build again"

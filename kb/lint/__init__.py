@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from kb.lint import (
     alias_link,
     ambiguous_name,
+    broken_frontmatter,
     empty_page,
     index_entry,
     missing_anchor,
@@ -31,6 +32,7 @@ Rule = Callable[[Context], Iterable[Finding]]
 
 RULES: dict[str, Rule] = {
     unresolved_link.NAME: unresolved_link.check,
+    broken_frontmatter.NAME: broken_frontmatter.check,
     alias_link.NAME: alias_link.check,
     missing_anchor.NAME: missing_anchor.check,
     ambiguous_name.NAME: ambiguous_name.check,

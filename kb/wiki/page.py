@@ -152,3 +152,10 @@ def _anchors_by_line(body: str) -> tuple[set[str], set[str]]:
         if m:
             blocks.add(m.group(1))
     return headings, blocks
+
+
+def broken_frontmatter(text: str) -> bool:
+    """The text opens a frontmatter block YAML cannot read (an unclosed quote, a tab...):
+    Obsidian shows it as raw text, and kb leaves such a page alone until it is mended."""
+    page = Page.parse(text)
+    return text.startswith("---\n") and not page.meta and page.body.startswith("---")

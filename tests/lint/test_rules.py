@@ -95,6 +95,12 @@ def index_entry(v: Path) -> Where:
     return "wiki/concepts/Prefill.md", 1
 
 
+def frontmatter(v: Path) -> Where:
+    page = v / "wiki/concepts/HBM.md"
+    page.write_text(page.read_text().replace("type: concept", 'type: "concept', 1))
+    return "wiki/concepts/HBM.md", 1
+
+
 FIRES: dict[str, Callable[[Path], Where]] = {
     "unresolved-link": unresolved,
     "alias-link": alias,
@@ -107,6 +113,7 @@ FIRES: dict[str, Callable[[Path], Where]] = {
     "empty-page": empty,
     "property-type": property_type,
     "index-entry": index_entry,
+    "broken-frontmatter": frontmatter,
 }
 
 
@@ -127,6 +134,13 @@ def test_the_example_wiki_lints_clean(built):
     result = run("lint", "--root", str(built))
     assert result.exit_code == 0, result.output
     assert "0 finding(s) · clean" in result.output
+
+
+def test_broken_frontmatter_says_what_yaml_found(built):
+    frontmatter(built)
+    _, findings = lint_json(built, "--rule", "broken-frontmatter")
+    (finding,) = findings
+    assert "not valid YAML" in finding["message"] and "(line " in finding["message"]
 
 
 def test_a_findings_line_names_file_line_rule_and_reason(built):

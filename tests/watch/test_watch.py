@@ -142,6 +142,17 @@ def test_a_failed_source_is_reported_and_retried_only_when_it_changes(vault, wat
     assert len(w.kinds("failed", "raw/broken.pdf")) == 2
 
 
+def test_a_rename_is_reported_as_a_move(vault, watching):
+    w = watching()
+    shutil.copy(ARTICLE, vault / "raw" / ARTICLE.name)
+    w.wait("ingested", f"raw/{ARTICLE.name}")
+    (vault / "raw" / "kept").mkdir()
+    os.replace(vault / "raw" / ARTICLE.name, vault / "raw" / "kept" / ARTICLE.name)
+    w.wait("moved", f"raw/kept/{ARTICLE.name}")  # not a retraction and a new source
+    assert w.kinds("moved")[0].message == f"from raw/{ARTICLE.name}"
+    assert not w.kinds("retracted") and (vault / "wiki" / PAGE).exists()
+
+
 def test_a_builds_warnings_are_reported(vault, watching):
     """A page whose frontmatter a person broke is left alone, and the watch says so."""
     w = watching()
