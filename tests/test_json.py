@@ -30,6 +30,7 @@ LAST_BUILD = {"started", "finished", "ingested", "skipped", "failed", "retracted
     "updated",
     "removed",
     "seconds",
+    "kind",
 }
 BUILD = {"dry_run", "summary", "ingested", "failed", "still_failing", "retracted", "moved"} | {
     "created",
@@ -38,6 +39,15 @@ BUILD = {"dry_run", "summary", "ingested", "failed", "still_failing", "retracted
     "warnings",
     "stopped",
     "fatal",
+    "staged",
+}
+HISTORY = {"n", "kind", "when", "ingested", "retracted", "created", "updated", "removed"} | {
+    "staged",
+    "commit",
+    "undone",
+    "undoes",
+    "undoable",
+    "why_not",
 }
 DRY_RUN = {"dry_run", "plan", "failed", "skipped", "estimate"}
 PLAN = {"source", "action", "source_page", "create", "update", "retract", "rewrite", "estimate"}
@@ -104,3 +114,14 @@ def test_build_dry_run_json_plans_and_estimates(example_vault):
     assert retract["action"] == "retract" and retract["source"] == "raw/tinyserve-weekly-sync.md"
     assert retract["retract"] and retract["estimate"] is None
     assert "KV cache" in retract["retract"]  # pages by title, as everywhere (not "kv cache")
+
+
+def test_history_json_shape(example_vault):
+    run("build", "--root", str(example_vault))
+    result = run("history", "--json", "--root", str(example_vault))
+    assert result.exit_code == 0
+    (op,) = json.loads(result.stdout)
+    assert set(op) == HISTORY and op["n"] == 1 and op["kind"] == "build"
+    assert op["when"].endswith("+00:00")
+    for item in op["ingested"]:
+        assert set(item) == {"path", "change"} and item["path"].startswith("raw/")
