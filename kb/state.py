@@ -275,8 +275,9 @@ class State:
         out = {}
         for status, n in self.db.execute("SELECT status, COUNT(*) FROM sources GROUP BY status"):
             out[f"sources_{status}"] = n
-        for kind, n in self.db.execute(
-            "SELECT type, COUNT(*) FROM pages WHERE type!='special' GROUP BY type"
+        for kind, n in self.db.execute(  # a page a review would create is not there yet
+            "SELECT type, COUNT(*) FROM pages WHERE type!='special' AND key NOT IN"
+            " (SELECT key FROM staged WHERE change='create') GROUP BY type"
         ):
             out[f"pages_{kind}"] = n
         return out

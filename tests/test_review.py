@@ -184,6 +184,8 @@ def test_rejecting_a_source_page_rejects_what_cites_it_and_leaves_a_sound_wiki(t
     done = run("review", "--reject", "tinyserve weekly sync", "--root", str(vault))
     assert done.exit_code == 0, done.output
     assert "also rejected" in done.output and f"held raw/{NEW}" in done.output
+    pending = json.loads(run("status", "--json", "--root", str(vault)).output)
+    assert pending["pages"]["source"] == files_of(wiki, "sources") == 2  # one only proposed
     staged = run("review", "--root", str(vault)).output
     assert "tinyserve weekly sync (create)" not in staged
     assert "What a generated token really costs (create)" in staged
