@@ -177,7 +177,7 @@ def reject(builder: Builder, pages: list[str] | None = None, reason: str = "") -
     if review is not None and taking:
         _take_back(builder, review, taking, settled, before if pages else set())
     if reason:  # after the render, which clears the reason of a page it writes
-        _keep_reason(state, [s.key for s in chosen], reason)
+        _keep_reason(state, [s.key for s in chosen if s.title not in also], reason)  # named
     details = {"pages:": [s.title for s in chosen], "held:": settled.held}
     _log(builder, "rejected", {**details, "reason:": [reason] if reason else []})
     whole = not pending(state) and set(every) <= set(taking) and not _accepted_any(state, review)
