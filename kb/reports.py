@@ -1,4 +1,5 @@
-"""The JSON shapes of `kb status --json` and `kb build --json`, shared with `kb mcp`.
+"""The JSON shapes of `kb status --json`, `kb build --json` and `kb history --json`
+(status and build are shared with `kb mcp`).
 
 Scripts and agents read these instead of the console lines, so each shape is stable:
 keys are only ever added, never renamed or removed, and every key is always present
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 
 from kb.build.builder import Report
 from kb.config import Config
+from kb.history.log import Operation, why_not
 from kb.status import Status
 
 # a dry run's pseudo-source: pages whose prompts changed (kb.build.builder._dry_rewrites)
@@ -49,6 +51,7 @@ def status_dict(cfg: Config, st: Status) -> dict:
             "started": iso(r.get("started")),
             "finished": iso(r.get("finished")),
             **{k: r.get(k, 0) for k in _SUMMARY_KEYS},
+            "kind": r.get("kind", "build"),
         }
     return {
         "vault": str(cfg.root),
@@ -119,6 +122,7 @@ def build_dict(cfg: Config | None, report: Report) -> dict:
         "warnings": list(report.warnings),
         "stopped": report.stopped or None,
         "fatal": report.fatal or None,
+        "staged": list(report.staged),
     }
 
 
@@ -166,3 +170,25 @@ def error_dict(message: str, dry_run: bool) -> dict:
     """`kb build --json` when it could not start (no vault, no key, over budget, a review
     pending): the usual shape, empty, with `fatal` saying why."""
     return (dry_run_dict if dry_run else build_dict)(None, Report(fatal=message))
+
+
+def history_dict(cfg: Config, n: int, op: Operation, staged: bool = False) -> dict:
+    """One entry of `kb history --json`: `n` is the number `kb undo N` takes, `why_not`
+    why it cannot (null when it can); `staged`: a review is pending."""
+    why = why_not(op, staged)
+    return {
+        "n": n,
+        "kind": op.kind,
+        "when": iso(op.when),
+        "ingested": [{"path": _raw(cfg, rel), "change": how} for rel, how in op.ingested.items()],
+        "retracted": [_raw(cfg, rel) for rel in op.retracted],
+        "created": list(op.created),
+        "updated": list(op.updated),
+        "removed": list(op.removed),
+        "staged": list(op.staged),
+        "commit": op.commit,
+        "undone": op.undone,
+        "undoes": op.undoes,
+        "undoable": not why,
+        "why_not": why or None,
+    }

@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS page_versions (
 CREATE TABLE IF NOT EXISTS staged (
     key TEXT PRIMARY KEY, title TEXT NOT NULL, path TEXT NOT NULL, change TEXT NOT NULL,
     reference TEXT, new TEXT NOT NULL, done TEXT NOT NULL);
+-- A person's reason for rejecting a page a review proposed, kept for a page that is gone
+-- with its rejected source: the build that makes the page again gives it to the model
+CREATE TABLE IF NOT EXISTS rejections (key TEXT PRIMARY KEY, reason TEXT NOT NULL);
 -- Message Batches a build submitted and has not consumed yet (kb build --batch)
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY, custom_ids TEXT NOT NULL, created REAL, done INTEGER DEFAULT 0);
@@ -220,6 +223,7 @@ class State:
         return {
             "started": row["started"],
             "finished": row["finished"],
+            "kind": row["kind"] or "build",  # an undo, a review accepted... is no build
             **json.loads(row["summary"]),
         }
 
@@ -275,8 +279,9 @@ class State:
         out = {}
         for status, n in self.db.execute("SELECT status, COUNT(*) FROM sources GROUP BY status"):
             out[f"sources_{status}"] = n
-        for kind, n in self.db.execute(
-            "SELECT type, COUNT(*) FROM pages WHERE type!='special' GROUP BY type"
+        for kind, n in self.db.execute(  # a page a review would create is not there yet
+            "SELECT type, COUNT(*) FROM pages WHERE type!='special' AND key NOT IN"
+            " (SELECT key FROM staged WHERE change='create') GROUP BY type"
         ):
             out[f"pages_{kind}"] = n
         return out

@@ -79,7 +79,8 @@ def test_history_names_the_sources(repo):
     assert shown.exit_code == 0 and f"raw/{NEW} (new)" in shown.output
     data = json.loads(run("history", "--json", "--root", str(repo)).output)
     assert [op["kind"] for op in data] == ["build", "build"]
-    assert list(data[0]["ingested"]) == [NEW] and sorted(data[1]["ingested"]) == sorted(BASE)
+    assert data[0]["ingested"] == [{"path": f"raw/{NEW}", "change": "new"}]
+    assert sorted(i["path"] for i in data[1]["ingested"]) == sorted(f"raw/{b}" for b in BASE)
     assert data[0]["commit"] == kb_commits(repo)[0]
 
 
@@ -153,7 +154,7 @@ def test_undo_works_after_the_state_is_lost(repo):
 
 def test_undo_with_nothing_to_undo_says_so(repo):
     result = run("undo", "--root", str(repo))
-    assert result.exit_code == 1 and "nothing to undo" in result.output
+    assert result.exit_code == 2 and "nothing to undo" in result.output  # a refusal: usage
 
 
 def test_a_vault_without_git_works_as_before(tmp_path):
@@ -165,3 +166,101 @@ def test_a_vault_without_git_works_as_before(tmp_path):
     assert run("build", "--root", str(vault)).exit_code == 0
     assert run("history", "--root", str(vault)).exit_code == 0
     assert run("undo", "--root", str(vault)).exit_code == 0
+
+
+def history(vault: Path) -> list[dict]:
+    return json.loads(run("history", "--json", "--root", str(vault)).output)
+
+
+def test_undo_n_takes_back_the_entry_history_numbers_n(repo):
+    run("build", "--root", str(repo))
+    shutil.copy(REPO / "raw" / NEW, repo / "raw" / NEW)
+    run("build", "--root", str(repo))
+    assert run("undo", "--root", str(repo)).exit_code == 0
+    ops = history(repo)
+    assert [(o["n"], o["kind"], o["undone"]) for o in ops] == [
+        (1, "undo", False),
+        (2, "build", True),
+        (3, "build", False),
+    ]
+    assert [o["undoable"] for o in ops] == [False, False, True]
+    for n, what in ((1, "it is an undo"), (2, "already undone"), (4, "no operation 4")):
+        refused = run("undo", str(n), "--root", str(repo))
+        assert refused.exit_code == 2 and what in refused.output, refused.output
+    shown = run("history", "--root", str(repo)).output
+    assert "2. " in shown and " · undone" in shown.split("2. ")[1].split("\n")[0]
+    done = run("undo", "3", "--root", str(repo))  # the first build, as history numbers it
+    assert done.exit_code == 0, done.output
+    assert all(f"held raw/{name}" in done.output for name in BASE)
+    assert history(repo)[0]["undoes"] == ops[2]["commit"]
+
+
+def test_undoing_a_retraction_says_to_put_the_file_back_and_changes_nothing(repo):
+    shutil.copy(REPO / "raw" / NEW, repo / "raw" / NEW)
+    run("build", "--root", str(repo))
+    (repo / "raw" / NEW).unlink()
+    run("build", "--root", str(repo))  # retracts it, ingests nothing
+    before, made = snapshot(repo / "wiki"), kb_commits(repo)
+    refused = run("undo", "--root", str(repo))
+    assert refused.exit_code == 2, refused.output
+    assert "put the file back" in refused.output and "undid" not in refused.output
+    assert snapshot(repo / "wiki") == before and kb_commits(repo) == made
+    assert git(repo, "status", "--short", "--", "wiki").strip() == ""
+
+
+def test_undoing_a_forced_build_that_changed_nothing_holds_nothing(repo):
+    (repo / "raw" / BASE[1]).unlink()  # one source: a re-read plans it the same way
+    run("build", "--root", str(repo))
+    run("build", "--force", "--root", str(repo))
+    assert history(repo)[0]["ingested"]  # it re-read every source...
+    before = snapshot(repo / "wiki")
+    refused = run("undo", "--root", str(repo))
+    assert refused.exit_code == 2 and "nothing to take back" in refused.output
+    assert snapshot(repo / "wiki") == before  # ...to the same contributions: nothing held
+    assert "held" not in run("status", "--root", str(repo)).output
+
+
+def test_history_and_undo_keep_the_operations_before_a_lost_state(repo):
+    run("build", "--root", str(repo))
+    shutil.copy(REPO / "raw" / NEW, repo / "raw" / NEW)
+    run("build", "--root", str(repo))
+    shutil.rmtree(repo / ".kb")
+    run("build", "--root", str(repo))  # the state rebuilt from raw/ and wiki/
+    other = "what-a-generated-token-costs.md"
+    shutil.copy(REPO / "raw" / other, repo / "raw" / other)
+    run("build", "--root", str(repo))  # a new operation: the state has runs again
+    ops = history(repo)
+    assert [[i["path"] for i in o["ingested"]] for o in ops] == [
+        [f"raw/{other}"],
+        [f"raw/{NEW}"],
+        sorted(f"raw/{b}" for b in BASE),
+    ]
+    assert len({o["commit"] for o in ops}) == 3  # each once
+    done = run("undo", "2", "--root", str(repo))  # read back from its commit
+    assert done.exit_code == 0 and f"held raw/{NEW}" in done.output, done.output
+    assert only_from(repo / "wiki", "tinyserve weekly sync") == []
+    assert [o["undone"] for o in history(repo)[1:]] == [False, True, False]
+
+
+def test_status_names_the_last_operation_by_its_kind(repo):
+    run("build", "--root", str(repo))
+    shutil.copy(REPO / "raw" / NEW, repo / "raw" / NEW)
+    run("build", "--root", str(repo))
+    assert "last build " in run("status", "--root", str(repo)).output
+    run("undo", "--root", str(repo))
+    shown = run("status", "--root", str(repo)).output
+    assert "last undo " in shown and "last build" not in shown
+    data = json.loads(run("status", "--json", "--root", str(repo)).output)
+    assert data["last_build"]["kind"] == "undo"
+
+
+def test_history_json_follows_the_readme_conventions(repo):
+    shutil.copy(REPO / "raw" / NEW, repo / "raw" / NEW)
+    run("build", "--root", str(repo))
+    (repo / "raw" / NEW).unlink()
+    run("build", "--root", str(repo))
+    retract, build = history(repo)
+    assert retract["retracted"] == [f"raw/{NEW}"]
+    assert {"path": f"raw/{NEW}", "change": "new"} in build["ingested"]
+    assert build["when"].endswith("+00:00") and "T" in build["when"]  # ISO 8601 UTC
+    assert retract["undoable"] is False and "put the file back" in retract["why_not"]

@@ -31,6 +31,7 @@ LAST_BUILD = {"started", "finished", "ingested", "skipped", "failed", "retracted
     "updated",
     "removed",
     "seconds",
+    "kind",
 }
 BUILD = {"dry_run", "summary", "ingested", "failed", "still_failing", "retracted", "moved"} | {
     "created",
@@ -39,6 +40,15 @@ BUILD = {"dry_run", "summary", "ingested", "failed", "still_failing", "retracted
     "warnings",
     "stopped",
     "fatal",
+    "staged",
+}
+HISTORY = {"n", "kind", "when", "ingested", "retracted", "created", "updated", "removed"} | {
+    "staged",
+    "commit",
+    "undone",
+    "undoes",
+    "undoable",
+    "why_not",
 }
 DRY_RUN = {"dry_run", "plan", "failed", "skipped", "estimate", "fatal", "moved"}
 KV = "kv-cache-and-memory-bound-decode.md"
@@ -123,3 +133,14 @@ def test_build_dry_run_json_plans_and_estimates(example_vault):
     assert moving["moved"] == [{"from": f"raw/{KV}", "to": f"raw/notes/{KV}"}]
     code, built = _json("build", "--root", str(example_vault), "--json")
     assert built["moved"] == moving["moved"] and built["created"] == []
+
+
+def test_history_json_shape(example_vault):
+    run("build", "--root", str(example_vault))
+    result = run("history", "--json", "--root", str(example_vault))
+    assert result.exit_code == 0
+    (op,) = json.loads(result.stdout)
+    assert set(op) == HISTORY and op["n"] == 1 and op["kind"] == "build"
+    assert op["when"].endswith("+00:00")
+    for item in op["ingested"]:
+        assert set(item) == {"path", "change"} and item["path"].startswith("raw/")

@@ -6,6 +6,7 @@ rejected; the same with a model, whose next write of a rejected page hears the r
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,10 +17,12 @@ from kb.build.builder import build
 from kb.config import load
 from kb.editors.llm import LLMEditor
 from kb.history.review import Staging
+from kb.wiki.vault import broken_links
 from tests.conftest import REPO, run, snapshot
 from tests.llm.conftest import curated
 
 NEW = "tinyserve-weekly-sync.md"
+OTHER = "what-a-generated-token-costs.md"
 BASE = ("hbm-bandwidth-and-batching.md", "kv-cache-and-memory-bound-decode.md")
 HUMAN = "My own note on the KV cache."
 
@@ -76,7 +79,7 @@ def test_accept_writes_exactly_what_a_plain_build_writes(tmp_path):
     assert run("build", "--root", str(reviewed)).exit_code == 0  # no longer blocked
 
 
-def test_accepting_one_page_writes_only_that_page(tmp_path):
+def test_accepting_a_page_accepts_the_staged_pages_it_links_to(tmp_path):
     vault = vault_at(tmp_path, "v")
     before = snapshot(vault / "wiki")
     shutil.copy(REPO / "raw" / NEW, vault / "raw" / NEW)
@@ -84,10 +87,15 @@ def test_accepting_one_page_writes_only_that_page(tmp_path):
     listed = run("review", "--root", str(vault)).output.splitlines()
     made = sorted(line[: -len(" (create)")] for line in listed if line.endswith(" (create)"))
     title = next(t for t in made if t != "tinyserve weekly sync")  # a concept or entity
-    run("review", "--accept", title, "--root", str(vault))
-    after = snapshot(vault / "wiki")
-    changed = {k for k in after if after[k] != before.get(k)}
-    assert len(changed) == 1 and changed.pop().endswith(f"/{title}.md")
+    done = run("review", "--accept", title, "--root", str(vault))
+    assert done.exit_code == 0 and "also accepted" in done.output
+    assert "tinyserve weekly sync" in done.output  # the source page it cites
+    wiki = vault / "wiki"
+    after = snapshot(wiki)
+    changed = {k for k in after if after[k] != before.get(k)} - {"log.md"}
+    assert f"concepts/{title}.md" in changed or f"entities/{title}.md" in changed
+    assert "sources/tinyserve weekly sync.md" in changed
+    assert broken_links(wiki) == []  # every link of an accepted page resolves
     assert f"{title} (create)" not in run("review", "--root", str(vault)).output
 
 
@@ -144,14 +152,91 @@ def test_a_rejected_pages_reason_reaches_the_model_next_time(vault):
     cfg = load(vault)
     provider, _ = curated()
     build(cfg, LLMEditor(provider, cfg), review=lambda state: Staging(state, "all"))
-    run("review", "--reject", "KV cache", "--reason", "Too long; say what it is first.",
-        "--root", str(vault))  # fmt: skip
-    run("review", "--accept", "--root", str(vault))  # the rest
+    done = run("review", "--reject", "KV cache", "--reason", "Too long; say what it is first.",
+               "--root", str(vault))  # fmt: skip
+    assert "held raw/" in done.output  # a page to be created goes with the sources making it
+    assert not (vault / "wiki" / "concepts" / "KV cache.md").exists()
     provider, _ = curated()
-    report = build(cfg, LLMEditor(provider, cfg))
+    build(cfg, LLMEditor(provider, cfg))
+    assert not (vault / "wiki" / "concepts" / "KV cache.md").exists()  # held: not written
+    report = build(cfg, LLMEditor(provider, cfg), include_held=True)
     asks = [r.messages[0]["content"] for r in provider.requests if r.tags.get("page") == "KV cache"]
     assert asks and "Too long; say what it is first." in asks[0]
     assert report.failed == []
+
+
+def two_sources_in_review(tmp_path: Path) -> Path:
+    vault = vault_at(tmp_path, "v")
+    for name in (NEW, OTHER):
+        shutil.copy(REPO / "raw" / name, vault / "raw" / name)
+    result = run("build", "--review", "--root", str(vault))
+    assert result.exit_code == 0
+    return vault
+
+
+def files_of(wiki: Path, folder: str) -> int:
+    return len(list((wiki / folder).glob("*.md")))
+
+
+def test_rejecting_a_source_page_rejects_what_cites_it_and_leaves_a_sound_wiki(tmp_path):
+    vault = two_sources_in_review(tmp_path)
+    wiki = vault / "wiki"
+    done = run("review", "--reject", "tinyserve weekly sync", "--root", str(vault))
+    assert done.exit_code == 0, done.output
+    assert "also rejected" in done.output and f"held raw/{NEW}" in done.output
+    pending = json.loads(run("status", "--json", "--root", str(vault)).output)
+    assert pending["pages"]["source"] == files_of(wiki, "sources") == 2  # one only proposed
+    staged = run("review", "--root", str(vault)).output
+    assert "tinyserve weekly sync (create)" not in staged
+    assert "What a generated token really costs (create)" in staged
+    assert run("review", "--accept", "--root", str(vault)).exit_code == 0
+    assert broken_links(wiki) == []
+    lint = run("lint", "--root", str(vault), "--rule", "unresolved-link")
+    assert lint.exit_code == 0, lint.output
+    counts = json.loads(run("status", "--json", "--root", str(vault)).output)
+    assert counts["pages"]["source"] == files_of(wiki, "sources") == 3
+    assert counts["pages"]["concept"] == files_of(wiki, "concepts")
+    assert counts["pages"]["entity"] == files_of(wiki, "entities")
+    before = snapshot(wiki)
+    run("build", "--root", str(vault))  # the rejected source stays out, unreviewed pages too
+    after = snapshot(wiki)
+    after.pop("log.md"), before.pop("log.md")
+    assert after == before
+
+
+def test_a_rejected_page_keeps_its_text_on_the_next_build(tmp_path):
+    vault = two_sources_in_review(tmp_path)
+    page = vault / "wiki" / "concepts" / "KV cache.md"
+    kept = page.read_text()
+    done = run("review", "--reject", "KV cache", "--root", str(vault))
+    assert done.exit_code == 0 and "also rejected" not in done.output  # nothing needs it
+    run("review", "--accept", "--root", str(vault))
+    assert broken_links(vault / "wiki") == []
+    run("build", "--root", str(vault))
+    assert page.read_text() == kept  # rewritten only when what it is built from changes
+
+
+def test_a_build_in_review_says_what_it_staged_and_accepting_is_an_operation(tmp_path):
+    vault = vault_at(tmp_path, "v")
+    shutil.copy(REPO / "raw" / NEW, vault / "raw" / NEW)
+    built = json.loads(run("build", "--review", "--json", "--root", str(vault)).output)
+    assert "tinyserve weekly sync" in built["staged"] and built["summary"]["created"] == 0
+    assert run("review", "--accept", "--root", str(vault)).exit_code == 0
+    accepted, staging = json.loads(run("history", "--json", "--root", str(vault)).output)[:2]
+    assert accepted["kind"] == "accept" and accepted["undoable"] is False
+    assert len(accepted["created"]) + len(accepted["updated"]) == len(built["staged"]) > 0
+    assert accepted["commit"] and staging["kind"] == "review"
+    assert sorted(staging["staged"]) == sorted(built["staged"])
+    shown = run("history", "--root", str(vault)).output
+    assert f"{len(built['staged'])} staged for review" in shown
+
+
+def test_rejecting_a_page_not_staged_is_a_usage_error(tmp_path):
+    vault = vault_at(tmp_path, "v")
+    shutil.copy(REPO / "raw" / NEW, vault / "raw" / NEW)
+    run("build", "--review", "--root", str(vault))
+    result = run("review", "--reject", "No Such Page", "--root", str(vault))
+    assert result.exit_code == 2 and "not staged: No Such Page" in result.output
 
 
 @pytest.mark.parametrize("policy", ["everything", ""])

@@ -62,6 +62,7 @@ class Report:
     still_failing: list[tuple[str, str]] = field(default_factory=list)  # unchanged failures
     new_sources: list[str] = field(default_factory=list)  # ingested for the first time
     held: list[str] = field(default_factory=list)  # skipped: undone or rejected, unchanged
+    staged: list[str] = field(default_factory=list)  # pages a build in review staged
     seconds: float = 0.0
 
     def summary(self) -> dict:
@@ -193,6 +194,8 @@ class Builder:
             if row["status"] == "failed" and rel not in fresh
         ]
         self.report.seconds = self.clock() - start
+        if self.review is not None:
+            self.report.staged = list(self.review.titles)
         kind = "review" if self.review is not None else self.kind
         self.finish("rebuild" if self.rebuilding else kind)  # after a lost .kb/
         return self.report
@@ -214,6 +217,7 @@ class Builder:
             [*r.updated, *(t for t in self.touched if t not in r.updated)],
             list(r.removed),
             undoes=undoes,
+            staged=list(r.staged),
         )
         commit = log.finish(
             self.state, self.cfg.root, self.cfg.wiki_dir, self.cfg.raw, op, self.cfg.git

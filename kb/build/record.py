@@ -46,10 +46,12 @@ class Recorder:
     def _upsert_page(self, db, key: str, title: str, type_: str) -> None:
         self.titles.take(key)
         db.execute(
-            "INSERT INTO pages (key, title, type, path, created, dirty) VALUES (?, ?, ?, ?, ?, 1)"
+            "INSERT INTO pages (key, title, type, path, created, dirty, rejected)"
+            " VALUES (?, ?, ?, ?, ?, 1, (SELECT reason FROM rejections WHERE key=?))"
             " ON CONFLICT(key) DO UPDATE SET dirty=1",
-            (key, title, type_, self.titles.page_path(title, type_), self.today),
-        )
+            (key, title, type_, self.titles.page_path(title, type_), self.today, key),
+        )  # a reason a person gave when rejecting the page in a review (kb.history.settle)
+        db.execute("DELETE FROM rejections WHERE key=?", (key,))  # on the page's row now
 
     def ingest(
         self,

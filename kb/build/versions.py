@@ -66,6 +66,27 @@ def saved_by(state: State, rel: str, run: int) -> dict | None:
     return json.loads(row[0]) if row else None
 
 
+def contributed(state: State, rel: str) -> tuple:
+    """What `rel` contributes now, in the form `contributed_in` reads a saved version."""
+    db = state.db
+    return (
+        sorted(tuple(r) for r in db.execute(
+            "SELECT page_key, payload FROM contributions WHERE source=?", (rel,))),
+        sorted(tuple(r) for r in db.execute(
+            "SELECT unit, payload FROM quantities WHERE source=?", (rel,))),
+        sorted(tuple(r) for r in db.execute(
+            "SELECT key, payload FROM mentions WHERE source=?", (rel,))),
+    )  # fmt: skip
+
+
+def contributed_in(saved: dict) -> tuple:
+    return (
+        sorted((key, payload) for key, payload, _page in saved["contributions"]),
+        sorted(tuple(q) for q in saved["quantities"]),
+        sorted(tuple(m) for m in saved["mentions"]),
+    )
+
+
 def restore(state: State, rel: str, saved: dict, today: str) -> list[str]:
     """Put a saved version of `rel` back in place of what it contributes now (inside the
     caller's transaction); the keys of the pages to write again."""

@@ -77,9 +77,10 @@ def _print_report(cfg, report: build_op.Report, notices: list[str]) -> None:
         )
     s = report.summary()
     moved = f", {s['moved']} moved" if s["moved"] else ""
+    staged = f"{len(report.staged)} staged for review (`kb review`), " if report.staged else ""
     out.print(
         f"sources: {s['ingested']} ingested, {s['skipped']} unchanged, {s['failed']} failed, "
-        f"{s['retracted']} retracted{moved} · pages: {s['created']} created, "
+        f"{s['retracted']} retracted{moved} · pages: {staged}{s['created']} created, "
         f"{s['updated']} updated, "
         f"{s['removed']} removed · {s['seconds']:.1f}s",
         highlight=False,

@@ -1,5 +1,6 @@
 """`kb review`: the pages a build in review staged, with their diffs; `--accept` writes
-them, `--reject` discards them (all of them: the build's sources are held, as an undo)."""
+them, `--reject` discards them (kb.history.settle: pages that must land together are
+accepted or rejected together, and a rejected source is held, as an undo holds it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from kb import lock
 from kb.build.builder import Builder
 from kb.cli.common import RootOption, config, fail, make_editor, out
 from kb.history import review as review_op
+from kb.history import settle
 from kb.state import State
 
 
@@ -36,23 +38,35 @@ def review(
     with lock.hold(cfg.state_dir, "kb review"):
         builder = Builder(cfg, make_editor(cfg))
         try:
-            chosen = (
-                review_op.accept(builder, pages)
-                if accept
-                else review_op.reject(builder, pages, reason)
-            )
+            if accept:
+                done = settle.accept(builder, pages)
+            else:
+                done = settle.reject(builder, pages, reason)
         except review_op.ReviewError as exc:
-            fail(str(exc), 1)
+            fail(str(exc))  # nothing staged, or no such page: usage (2)
             raise  # unreachable: fail exits
         finally:
             builder.close()
-    verb = "accepted" if accept else "rejected"
-    held = (
-        " (its sources are held: `kb build --include-held` builds them)"
-        if reject and not pages
-        else ""
-    )
-    out.print(f"{verb} {len(chosen)} page(s){held}", highlight=False)
+    _print_settled(cfg, "accepted" if accept else "rejected", done, all_of_it=not pages)
+
+
+def _print_settled(cfg, verb: str, done: settle.Settled, all_of_it: bool) -> None:
+    if done.also:
+        why = "the pages named need them" if verb == "accepted" else "they need a page rejected"
+        out.print(
+            f"also {verb}, as {why} (links, citations): " + escape(", ".join(done.also)),
+            highlight=False,
+        )
+    if done.restaged:
+        out.print(
+            "staged again, without the rejected sources (the others change them too): "
+            + escape(", ".join(done.restaged)),
+            highlight=False,
+        )
+    for rel in done.held:
+        out.print(f"held {escape(rel)} (its pages were rejected)", highlight=False)
+    held = " (its sources are held: `kb build --include-held` builds them)" if done.held else ""
+    out.print(f"{verb} {len(done.pages)} page(s){held}", highlight=False)
 
 
 def _show(cfg, pages: list[str]) -> None:

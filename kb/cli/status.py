@@ -59,13 +59,18 @@ def _print_sources(cfg, st: status_op.Status) -> None:
         out.print(f"  [red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
 
 
+# what `kb status` calls the last operation, by its kind (kb.history.log)
+_LABELS = {"review": "build (in review)", "accept": "review accepted", "reject": "review rejected"}
+
+
 def _print_runs(st: status_op.Status) -> None:
     """The last build, pending batches, model spend, and questions answered without one."""
     if st.last_run:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(st.last_run["finished"]))
         r = st.last_run
         out.print(
-            f"last build {when}: {r['ingested']} ingested, {r['failed']} failed, "
+            f"last {_LABELS.get(r['kind'], r['kind'])} {when}: "
+            f"{r['ingested']} ingested, {r['failed']} failed, "
             f"{r['created']} created, {r['updated']} updated, {r['removed']} removed "
             f"in {r['seconds']}s",
             highlight=False,

@@ -13,7 +13,9 @@ from kb.history.undo import undo as undo_op
 
 
 def undo(
-    n: Annotated[int, typer.Argument(min=1, help="Which operation: 1 is the last.")] = 1,
+    n: Annotated[
+        int, typer.Argument(min=1, help="Which operation, numbered as `kb history` shows it.")
+    ] = 1,
     root: RootOption = None,
 ):
     """Take back an operation: the sources it ingested are held (skipped by later builds
@@ -23,7 +25,7 @@ def undo(
     try:
         report = undo_op(cfg, make_editor(cfg), n)
     except UndoError as exc:
-        fail(str(exc), 1)
+        fail(str(exc))  # a refusal: usage (2), nothing was changed
         raise  # unreachable: fail exits
     for rel in report.held:
         out.print(f"held {cfg.raw}/{rel}", highlight=False)

@@ -34,6 +34,7 @@ class Operation:
     commit: str | None = None
     undone: bool = False
     undoes: str | None = None  # an undo: the commit (or run) of what it took back
+    staged: list[str] = field(default_factory=list)  # a build in review: pages it staged
 
     def to_dict(self) -> dict:
         return {
@@ -48,6 +49,7 @@ class Operation:
             "commit": self.commit,
             "undone": self.undone,
             "undoes": self.undoes,
+            "staged": self.staged,
         }
 
 
@@ -63,6 +65,7 @@ def message(op: Operation, raw: str) -> tuple[str, str]:
         ("Pages created", op.created),
         ("Pages updated", op.updated),
         ("Pages removed", op.removed),
+        ("Pages staged for review", op.staged),
     ):
         if items:
             lines += [f"{label}:", *(f"- {i}" for i in items), ""]
@@ -76,11 +79,15 @@ def message(op: Operation, raw: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
+WRITES_LOG = ("undo", "accept", "reject")  # operations that always write log.md
+
+
 def finish(
     state: State, root: Path, wiki: Path, raw: str, op: Operation, use_git: bool
 ) -> str | None:
     """Record the operation's end, and commit wiki/ when it changed something."""
     changed = op.ingested or op.retracted or op.created or op.updated or op.removed
+    changed = changed or op.kind in WRITES_LOG  # its entry in log.md is a change too
     if use_git and changed:
         subject, body = message(op, raw)
         op.commit = git.commit_wiki(root, wiki, subject, body)
@@ -92,21 +99,63 @@ def detail(op: Operation) -> dict:
 
 
 def operations(state: State, root: Path, limit: int = 50) -> list[Operation]:
-    """kb's operations, newest first: from the state, or from git when it has none (it
-    was lost, and rebuilt from raw/ and wiki/)."""
+    """kb's operations, newest first: the state's runs, and the commits kb made that the
+    state does not know (those before a lost `.kb/` was rebuilt), merged by time."""
     rows = state.db.execute(
         "SELECT id, kind, finished, detail, commit_sha, undone FROM runs"
         " WHERE finished IS NOT NULL AND detail IS NOT NULL AND detail != '{}'"
         " AND kind != 'rebuild' ORDER BY id DESC LIMIT ?",  # a rebuilt state is no operation
         (limit,),
     ).fetchall()
-    if rows:
-        return [_from_row(r) for r in rows]
-    ops = [_from_commit(c) for c in git.kb_commits(root, limit)]
+    known = {r[0] for r in state.db.execute("SELECT commit_sha FROM runs") if r[0]}
+    ops = [op for op in map(_from_row, rows) if _did(op)]  # a build with nothing to do: none
+    ops += [op for op in map(_from_commit, git.kb_commits(root, limit)) if op.commit not in known]
+    ops.sort(key=lambda op: op.when, reverse=True)
     taken_back = {op.undoes for op in ops if op.undoes}
     for op in ops:
-        op.undone = op.commit in taken_back
-    return ops
+        op.undone = op.undone or op.commit in taken_back
+    return ops[:limit]
+
+
+def _did(op: Operation) -> bool:
+    return bool(
+        op.commit or op.ingested or op.retracted or op.created or op.updated or op.removed
+        or op.staged or op.kind != "build"
+    )  # fmt: skip
+
+
+UNDOABLE = ("build", "review")  # what an undo can take back: sources a build ingested
+
+
+def why_not(op: Operation, staged: bool = False) -> str:
+    """Why `kb undo` cannot take this operation back, with what to do instead ('' when
+    it can); `staged`: a review is pending (its build can only be rejected)."""
+    if op.undone:
+        return "it is already undone; `kb build --include-held` builds what that undo held"
+    if op.kind == "undo":
+        return "it is an undo; `kb build --include-held` builds the sources it held"
+    if op.kind == "rebuild":
+        return "it is the rebuild of a lost .kb/, not a change to the wiki's sources"
+    if op.kind == "accept":
+        return "it is an accepted review; undo the `review` entry that staged it"
+    if op.kind == "reject":
+        return "it is a rejected review, already taken back; `kb build --include-held` redoes it"
+    if op.kind not in UNDOABLE:
+        return f"a `{op.kind}` keeps its edits as a person's lines; `git revert` its commit"
+    if not op.ingested and op.retracted:
+        return (
+            "it only retracted deleted files; put the file back in raw/ and `kb build`"
+            " brings its pages back"
+        )
+    if not op.ingested:
+        return "it ingested no source"
+    if op.kind == "review" and staged:
+        return "its pages are still staged; `kb review --reject` discards them"
+    return ""
+
+
+def review_pending(state: State) -> bool:
+    return state.db.execute("SELECT 1 FROM staged LIMIT 1").fetchone() is not None
 
 
 def _from_row(row) -> Operation:
@@ -123,6 +172,7 @@ def _from_row(row) -> Operation:
         row["commit_sha"],
         bool(row["undone"]),
         d.get("undoes"),
+        d.get("staged", []),
     )
 
 

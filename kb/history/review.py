@@ -22,25 +22,15 @@ refuses to run rather than mix the two.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
-import shutil
 from dataclasses import dataclass, field
 
-from kb.build import render, subpages
-from kb.build.builder import Builder
-from kb.build.pages import log_entry
-from kb.build.removal import remove
-from kb.build.render import Renderer
 from kb.config import Config
-from kb.history.log import operations
-from kb.history.undo import UndoReport, take_back
 from kb.state import State
-from kb.wiki.atomic import read_text, write_atomic
+from kb.wiki.atomic import read_text
 from kb.wiki.merge import human_chunks, merge
 from kb.wiki.names import fold
 from kb.wiki.page import Page
-from kb.wiki.stamp import reference
 
 POLICIES = ("all", "contradiction", "person", "rejected")
 
@@ -71,7 +61,8 @@ class Staging:
                 f"unknown review policy {', '.join(sorted(unknown)) or '(empty)'}; use one or"
                 f" more of {', '.join(POLICIES)} ([build] review_pages in kb.toml)"
             )
-        self.state, self.policy, self.count = state, wanted, 0
+        self.state, self.policy = state, wanted
+        self.titles: list[str] = []  # the pages staged, in the order they were
 
     def stages(self, row, current: str | None, new: str, made, callouts) -> bool:
         """Does this page go to review under the policy?"""
@@ -100,7 +91,11 @@ class Staging:
             "INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?, ?, ?, ?)",
             (*values, json.dumps(list(done))),
         )
-        self.count += 1
+        self.titles.append(row["title"])
+
+    @property
+    def count(self) -> int:
+        return len(self.titles)
 
 
 def _persons(reference: str | None, current: str | None) -> bool:
@@ -145,96 +140,3 @@ def _chosen(staged: list[Staged], pages: list[str] | None) -> list[Staged]:
         names = ", ".join(s.title for s in staged)
         raise ReviewError(f"not staged: {', '.join(missing)}; staged are: {names}")
     return [by_title[fold(p)] for p in pages]
-
-
-def accept(builder: Builder, pages: list[str] | None = None) -> list[Staged]:
-    """Write the chosen staged pages (merged with a person's lines written since), record
-    them, and commit; returns them."""
-    state = builder.state
-    chosen = _chosen(pending(state), pages)
-    renderer = Renderer(builder)
-    for s in chosen:
-        row = state.page(s.key)
-        if s.change == "remove":
-            if row is not None:
-                remove(state, builder.cfg.wiki_dir, row, builder.report.removed)
-        else:
-            _write(builder, s)
-        with state.transaction():
-            state.db.execute("DELETE FROM staged WHERE key=?", (s.key,))
-    titles = [s.title for s in chosen]
-    entry = log_entry(builder.today, "review", "accepted", {"pages:": titles})
-    with state.transaction():
-        state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
-    if not pending(state):
-        _move_assets(builder)
-        renderer.specials()
-    builder.finish("review")
-    return chosen
-
-
-def _move_assets(builder: Builder) -> None:
-    """A source's images, kept aside while its build was in review, into wiki/."""
-    aside = builder.cfg.state_dir / "review"
-    for path in sorted(aside.rglob("*")) if aside.is_dir() else []:
-        if path.is_file():
-            write_atomic(builder.cfg.wiki_dir / path.relative_to(aside), path.read_bytes())
-    shutil.rmtree(aside, ignore_errors=True)
-
-
-def _write(builder: Builder, s: Staged) -> None:
-    path = builder.cfg.wiki_dir / s.rel
-    current = read_text(path)
-    known, also = reference(s.reference, None, current, s.new)  # the page's stamp decides
-    out = merge(known, current, s.new, also=also)
-    write_atomic(path, out)
-    report = builder.report
-    (report.created if current is None else report.updated).append(s.title)
-    summary, n, updated, today, inputs, fp, prompts = s.done
-    with builder.state.transaction():
-        builder.state.db.execute(
-            "UPDATE pages SET generated=?, written_hash=?, summary=?, n_sources=?, updated=?,"
-            " created=COALESCE(created, ?), inputs=?, fingerprint=?, prompts=?, rejected=NULL,"
-            " dirty=0, pending=NULL WHERE key=?",
-            (s.new, hashlib.sha256(out.encode()).hexdigest(), summary, n, updated, today,
-             inputs, fp, prompts, s.key),
-        )  # fmt: skip
-
-
-def reject(builder: Builder, pages: list[str] | None = None, reason: str = "") -> list[Staged]:
-    """Discard the chosen staged pages; with none chosen, the whole build is taken back
-    and its sources held, as an undo does. A reason is kept for the model's next write."""
-    state = builder.state
-    staged = pending(state)
-    chosen = _chosen(staged, pages)
-    with state.transaction():
-        for s in chosen:
-            state.db.execute("DELETE FROM staged WHERE key=?", (s.key,))
-            if reason:
-                state.db.execute("UPDATE pages SET rejected=? WHERE key=?", (reason, s.key))
-    if not pages:
-        _take_back_build(builder)
-        shutil.rmtree(builder.cfg.state_dir / "review", ignore_errors=True)
-    details = {"pages:": [s.title for s in chosen], "reason:": [reason] if reason else []}
-    entry = log_entry(builder.today, "review", "rejected", details)
-    with state.transaction():
-        state.db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
-    Renderer(builder).specials()
-    return chosen
-
-
-def _take_back_build(builder: Builder) -> None:
-    """The staged build's sources held and put back as they were; pages written again
-    (from what they were: no model call)."""
-    ops = [op for op in operations(builder.state, builder.cfg.root) if op.kind == "review"]
-    if not ops:
-        return
-    op = ops[0]
-    report = UndoReport(op)
-    builder.record.run = builder.state.start_run(builder.clock(), "review")
-    for rel, how in sorted(op.ingested.items()):
-        take_back(builder, op, rel, how, report)
-    with builder.state.transaction():
-        subpages.undo(builder.state, op.run)  # a page it split is one page again
-    render.finish(builder)
-    builder.finish("review", undoes=str(op.run))

@@ -17,6 +17,7 @@ was then (its earlier text is gone with the state), and the report says so.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from kb import lock
@@ -26,7 +27,7 @@ from kb.build.pages import log_entry
 from kb.build.scan import sha256_file
 from kb.config import Config
 from kb.editors.base import Editor
-from kb.history.log import Operation, operations
+from kb.history.log import Operation, operations, review_pending, why_not
 from kb.progress import Progress
 
 
@@ -66,22 +67,36 @@ def _fresh(builder: Builder, cfg, editor, progress, today) -> Builder:
     return Builder(cfg, editor, progress, today)
 
 
+def chosen(builder: Builder, n: int) -> Operation:
+    """Entry n of `kb history` (the same list, the same numbers), when an undo can take
+    it back; else an UndoError saying what it is and what to do."""
+    ops = operations(builder.state, builder.cfg.root, max(n, 50))
+    if not ops:
+        raise UndoError("nothing to undo: kb has made no change it could take back")
+    if n > len(ops):
+        raise UndoError(f"there is no operation {n}: `kb history` lists {len(ops)}")
+    op = ops[n - 1]
+    why = why_not(op, review_pending(builder.state))
+    if why:
+        raise UndoError(f"cannot undo {n} ({op.kind}, {_when(op)}): {why}")
+    return op
+
+
 def _undo(builder: Builder, n: int) -> UndoReport:
-    ops = operations(builder.state, builder.cfg.root)
-    ops = [op for op in ops if op.kind not in ("undo", "rebuild")]
-    live = [op for op in ops if not op.undone]
-    if not 1 <= n <= len(live):
-        raise UndoError(
-            f"there are {len(live)} operation(s) to undo; `kb history` lists them"
-            if live
-            else "nothing to undo: kb has made no change it could take back"
-        )
-    op = live[n - 1]
+    op = chosen(builder, n)
     state = builder.state
-    builder.record.run = state.start_run(builder.clock(), "undo")
     report = UndoReport(op)
-    for rel, how in sorted(op.ingested.items()):
+    plan = _plan(builder, op, report)
+    if not plan:
+        left = "; ".join(report.left) or (
+            "it changed no source's contribution (each says what it said before it)"
+        )
+        raise UndoError(f"cannot undo {n} ({op.kind}, {_when(op)}): nothing to take back: {left}")
+    builder.record.run = state.start_run(builder.clock(), "undo")
+    for rel, how in sorted(plan.items()):
         take_back(builder, op, rel, how, report)
+    for rel in op.retracted:  # its file is gone: the next build would retract it again
+        report.left.append(f"{rel}: deleted; put the file back and `kb build` restores it")
     entry = log_entry(builder.today, "undo", _describe(op), {"held:": report.held})
     with state.transaction():
         subpages.undo(state, op.run)  # a page it split is one page again
@@ -94,6 +109,26 @@ def _undo(builder: Builder, n: int) -> UndoReport:
     done = builder.finish("undo", undoes=op.commit or (str(op.run) if op.run else None))
     report.commit = done.commit
     return report
+
+
+def _plan(builder: Builder, op: Operation, report: UndoReport) -> dict[str, str]:
+    """The sources whose contributions the operation changed, and how; the ones it
+    cannot put back go to `report.left`. A forced build that re-read a file to the same
+    contributions changed nothing: that source is neither put back nor held."""
+    state, plan = builder.state, {}
+    for rel, how in sorted(op.ingested.items()):
+        saved = versions.saved_by(state, rel, op.run) if op.run is not None else None
+        if how == "changed" and saved is None:
+            report.left.append(f"{rel}: changed by that operation, and its earlier version is gone")
+        elif how == "new" and state.source(rel) is None:
+            report.left.append(f"{rel}: no longer in the wiki (retracted since)")
+        elif how == "new" or versions.contributed(state, rel) != versions.contributed_in(saved):
+            plan[rel] = how
+    return plan
+
+
+def _when(op: Operation) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(op.when))
 
 
 def take_back(builder: Builder, op: Operation, rel: str, how: str, report: UndoReport) -> None:
