@@ -105,11 +105,29 @@ def check(text: str, index: Index) -> Checked:
 
     out = _LINK.sub(fix, text)
     if "\0" in out:  # a removed citation: drop it and the parentheses or separator it leaves
-        out = out.replace("\0", "")
+        out = _unverified(out).replace("\0", "")
         for pattern in _DANGLING:
             out = pattern.sub(lambda m: m.group(0).replace(",", "").replace(";", "").strip(), out)
-        out = _EMPTY_PARENS.sub("", out)
+        out = _EMPTY_PARENS.sub("", out).replace("\1", f" {UNVERIFIED}")
     return Checked(out, list(kept.values()), removed)
+
+
+UNVERIFIED = "*(unverified: its citation did not resolve)*"
+_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def _unverified(text: str) -> str:
+    """A sentence that lost its only citation says so (a mark where it ends, "\1"),
+    rather than pass for a cited one."""
+    marks, start = [], 0
+    for end in [m.end() for m in _END.finditer(text)] + [len(text)]:
+        sentence = text[start:end]
+        if "\0" in sentence and not _LINK.search(sentence.replace("\0", "")):
+            marks.append(end - 1 if text[end - 1 : end] in (".", "!", "?") else end)
+        start = end
+    for at in sorted(set(marks), reverse=True):
+        text = text[:at] + "\1" + text[at:]
+    return text
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ def test_the_model_reads_through_tools_and_bad_citations_are_removed(example_wik
     ]
     assert "no block ^p999" in answer.removed[0]["reason"]
     assert "p999" not in answer.text and "()" not in answer.text
+    assert "*(unverified" not in answer.text  # that sentence still has one citation
     assert "See also Invented page." in answer.text
     assert [c["link"] for c in answer.citations] == [GOOD]
     assert answer.pages_read[0] == "HBM" and len(answer.pages_read) == 2

@@ -78,8 +78,9 @@ def test_citation_check_removes_bad_links_and_keeps_good_ones(built):
     )
     checked = cite.check(text, index)
     assert checked.text == (
-        "A ([[HBM]]). B. C ([[Decode]]). See the gone page and [[HBM#What the sources say]]."
-    )
+        f"A ([[HBM]]). B {cite.UNVERIFIED}. C ([[Decode]]). See the gone page and"
+        " [[HBM#What the sources say]]."
+    )  # B lost its only citation: it says so; C keeps one
     assert [r["link"] for r in checked.removed] == [
         "[[Nope#^p1|¶1]]",
         "[[HBM#^zz]]",

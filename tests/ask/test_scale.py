@@ -131,7 +131,7 @@ def test_citations_are_checked_against_the_pages_already_read(built):
     assert reader.open(source) is not None
     (built / "wiki" / index.get(source).path).unlink()  # the check must use what was read
     checked = cite.check(f"A ([[{source}#^p2|¶2]]). B ([[{source}#^p999|¶999]]).", index)
-    assert checked.text == f"A ([[{source}#^p2|¶2]]). B."
+    assert checked.text == f"A ([[{source}#^p2|¶2]]). B {cite.UNVERIFIED}."
     assert [r["link"] for r in checked.removed] == [f"[[{source}#^p999|¶999]]"]
 
 
