@@ -29,7 +29,6 @@ from kb.config import Config
 from kb.state import State
 from kb.wiki.atomic import read_text
 from kb.wiki.merge import human_chunks, merge
-from kb.wiki.names import fold
 from kb.wiki.page import Page
 
 POLICIES = ("all", "contradiction", "person", "rejected")
@@ -127,16 +126,3 @@ def diffs(cfg: Config, state: State) -> list[tuple[Staged, str]]:
         )
         out.append((s, "".join(lines)))
     return out
-
-
-def _chosen(staged: list[Staged], pages: list[str] | None) -> list[Staged]:
-    if not staged:
-        raise ReviewError("nothing is staged for review: `kb build --review` stages a build")
-    if not pages:
-        return staged
-    by_title = {fold(s.title): s for s in staged}
-    missing = [p for p in pages if fold(p) not in by_title]
-    if missing:
-        names = ", ".join(s.title for s in staged)
-        raise ReviewError(f"not staged: {', '.join(missing)}; staged are: {names}")
-    return [by_title[fold(p)] for p in pages]
