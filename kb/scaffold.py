@@ -24,7 +24,7 @@ def make_vault(directory: Path, use_git: bool = True) -> list[str]:
     made = []
     for sub in ("raw", "wiki", "prompts"):
         (directory / sub).mkdir(exist_ok=True)
-    for item in (defaults / "prompts").iterdir():
+    for item in sorted((defaults / "prompts").iterdir(), key=lambda p: p.name):  # stable
         target = directory / "prompts" / item.name
         if item.name.endswith(".md") and not target.exists():
             target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
