@@ -105,6 +105,7 @@ ADDED_COLUMNS = (
     ("runs", "detail", "TEXT"),  # JSON: sources ingested/retracted, pages by change
     ("runs", "commit_sha", "TEXT"),  # the git commit of wiki/ it made, if any
     ("runs", "undone", "INTEGER DEFAULT 0"),
+    ("pages", "former", "TEXT"),  # JSON: titles a person renamed it from (kb.build.renames)
 )
 
 
