@@ -44,7 +44,7 @@ def with_former(row, meta: dict) -> dict:
     if not titles:
         return meta
     aliases = list(meta.get("aliases") or [])
-    have = {fold(a) for a in aliases}
+    have = {fold(a) for a in [meta["title"], *aliases]}  # its title in another case: none
     aliases += [t for t in titles if fold(t) not in have]
     out = {}
     for key, value in meta.items():
@@ -65,10 +65,11 @@ def adopted(page_meta: dict, stem: str) -> list[str]:
 
 
 def updated(titles: list[str], more: list[str], current: str) -> list[str]:
-    """`titles` then `more`, once each (by folded title), none the `current` one's."""
+    """`titles` then `more`, once each, not `current` (a change of case is a rename too:
+    Obsidian rewrites the links)."""
     out: list[str] = []
     for t in [*titles, *more]:
-        if t and fold(t) != fold(current) and fold(t) not in {fold(o) for o in out}:
+        if t and t != current and t not in out:
             out.append(t)
     return out
 
