@@ -20,7 +20,6 @@ that are only waiting for theirs, move a person's lines that followed them, or b
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from kb.build import relink, subpages
@@ -80,7 +79,7 @@ def _record(state: State, files: dict[str, Path], wiki: Path, raw: str, today: s
                     meta.get("updated"),
                     meta.get("question", ""),
                     int(type_ != "answer"),
-                    json.dumps(former, ensure_ascii=False) if former else None,
+                    relink.stored(former),
                 ),
             )
             if str(meta.get("title") or rel.stem) != rel.stem:  # since kb last wrote it

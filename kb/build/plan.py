@@ -46,8 +46,10 @@ class Planner:
         """Folded titles in use (kb's pages and the titles a person renamed them from, a
         person's files, the special pages); a copy."""
         if self._taken is None:
-            rows = self.state.db.execute("SELECT key, former FROM pages").fetchall()
-            former = {fold(t) for r in rows if r[1] for t in json.loads(r[1])}
+            db = self.state.db
+            rows = db.execute("SELECT key FROM pages").fetchall()
+            renamed = db.execute("SELECT former FROM pages WHERE former IS NOT NULL").fetchall()
+            former = {fold(t) for (f,) in renamed for t in json.loads(f)}
             self._taken = {r[0] for r in rows} | former | set(self.files) | set(RESERVED_KEYS)
         return set(self._taken)
 

@@ -64,6 +64,11 @@ def adopted(page_meta: dict, stem: str) -> list[str]:
     return updated([], titles, stem)
 
 
+def stored(titles: list[str]) -> str | None:
+    """The state's `pages.former` of these titles (NULL when none: the index stays small)."""
+    return json.dumps(titles, ensure_ascii=False) if titles else None
+
+
 def updated(titles: list[str], more: list[str], current: str) -> list[str]:
     """`titles` then `more`, once each, not `current` (a change of case is a rename too:
     Obsidian rewrites the links)."""
@@ -89,7 +94,7 @@ class Links:
     @classmethod
     def of(cls, state: State) -> Links:
         rows = state.db.execute(
-            "SELECT title, former FROM pages WHERE former IS NOT NULL AND former!='[]' ORDER BY key"
+            "SELECT key, title, former FROM pages WHERE former IS NOT NULL ORDER BY key"
         ).fetchall()
         return cls({old: r["title"] for r in rows for old in former(r)})
 

@@ -50,13 +50,14 @@ def apply(builder) -> None:
     else reads the state's titles)."""
     state, wiki = builder.state, builder.cfg.wiki_dir
     present = {p.as_posix() for p in builder.files.values()}
-    rows = [
-        r
-        for r in state.db.execute("SELECT * FROM pages WHERE type!='special' ORDER BY key")
-        if r["path"] not in present
+    gone = [
+        key
+        for key, path in state.db.execute("SELECT key, path FROM pages WHERE type!='special'")
+        if path not in present
     ]
-    if not rows:
+    if not gone:
         return
+    rows = [state.page(key) for key in sorted(gone)]
     paths = _markdown(wiki)
     found = _unknown(state, wiki, paths)
     refiled = False
@@ -154,7 +155,7 @@ def rename(state: State, row, rel: Path, today: str) -> None:
         db.execute(
             "UPDATE pages SET key=?, title=?, path=?, former=?, dirty=(dirty OR type!='answer')"
             " WHERE key=?",
-            (new_key, title, rel.as_posix(), json.dumps(former, ensure_ascii=False), key),
+            (new_key, title, rel.as_posix(), relink.stored(former), key),
         )
         _release(state, new_key, title)
         if row["type"] in ("concept", "entity"):
@@ -211,7 +212,7 @@ def _release(state: State, key: str, title: str) -> None:
         if kept != titles:
             state.db.execute(
                 "UPDATE pages SET former=? WHERE key=?",
-                (json.dumps(kept, ensure_ascii=False), r[0]),
+                (relink.stored(kept), r[0]),
             )
 
 
