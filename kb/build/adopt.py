@@ -9,6 +9,9 @@ killed after adoption must give a source the same title on the next run, not a
 "(source)" one beside its old page. Which lines of a page are kb's is read from the
 page's own stamp when it is rewritten (kb.wiki.stamp). A split page's sub-pages name it
 and their subtopic in their frontmatter, so the split is read back too (kb.build.subpages).
+A page a person renamed keeps its file's name: its frontmatter `title` (when the file has
+another name) and `renamed_from` are its former titles, aliases that lead to it
+(kb.build.relink).
 
 Until a build has read every adopted source again (`unread`), no page is written: the
 state knows only part of what each page says (`kb watch` builds the files that settled, a
