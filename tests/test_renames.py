@@ -221,3 +221,28 @@ def test_a_line_obsidian_rewrote_is_read_back_as_kb_s_from_the_stamp():
     back = recover(rewritten, variant=links.backward) or ""
     assert "[[KV cache]] · [[Decode]]" in back and "Mine" not in back
     assert links.forward(back).count("[[Decode phase]]") == 1
+
+
+def test_a_split_page_and_its_sub_page_renamed_keep_their_family(example_vault, tmp_path):
+    """The split's rules name pages by key: a rename moves them, and the family's
+    frontmatter (`parent`, `subtopics`) lets a lost state read it back."""
+    toml = example_vault / "kb.toml"
+    toml.write_text(toml.read_text().replace("# max_page_tokens = 3000 ", "max_page_tokens = 250 "))
+    wiki = built(example_vault)
+    assert (wiki / "concepts" / "Prefill – tokens.md").exists()
+    lost = tmp_path / "lost"
+    shutil.copytree(example_vault, lost)
+    for vault in (example_vault, lost):
+        obsidian_rename(vault / "wiki", "Prefill", "Prefill phase")
+        obsidian_rename(vault / "wiki", "Prefill – tokens", "Prompt tokens")
+    built(example_vault)
+    sub = Page.parse((wiki / "concepts" / "Prompt tokens.md").read_text())
+    assert sub.meta["parent"] == "[[Prefill phase]]" and "Prefill – tokens" in sub.meta["aliases"]
+    parent = Page.parse((wiki / "concepts" / "Prefill phase.md").read_text())
+    assert "[[Prompt tokens]]" in parent.meta["subtopics"]
+    assert_healthy(example_vault)
+    shutil.rmtree(lost / ".kb")
+    built(lost)
+    got, want = snapshot(lost / "wiki"), snapshot(wiki)
+    got.pop("log.md"), want.pop("log.md")
+    assert got == want
