@@ -105,6 +105,7 @@ ADDED_COLUMNS = (
     ("runs", "detail", "TEXT"),  # JSON: sources ingested/retracted, pages by change
     ("runs", "commit_sha", "TEXT"),  # the git commit of wiki/ it made, if any
     ("runs", "undone", "INTEGER DEFAULT 0"),
+    ("pages", "former", "TEXT"),  # JSON: titles a person renamed it from (kb.build.renames)
 )
 
 
@@ -128,6 +129,11 @@ class State:
             have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        # the few renamed pages, found without reading rows that carry full page text
+        self.db.execute(
+            "CREATE INDEX IF NOT EXISTS pages_former ON pages(key, title, former)"
+            " WHERE former IS NOT NULL"
+        )
 
     def close(self) -> None:
         self.db.close()

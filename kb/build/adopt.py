@@ -9,6 +9,9 @@ killed after adoption must give a source the same title on the next run, not a
 "(source)" one beside its old page. Which lines of a page are kb's is read from the
 page's own stamp when it is rewritten (kb.wiki.stamp). A split page's sub-pages name it
 and their subtopic in their frontmatter, so the split is read back too (kb.build.subpages).
+A page a person renamed keeps its file's name: its frontmatter `title` (when the file has
+another name) and `renamed_from` are its former titles, aliases that lead to it
+(kb.build.relink).
 
 Until a build has read every adopted source again (`unread`), no page is written: the
 state knows only part of what each page says (`kb watch` builds the files that settled, a
@@ -22,18 +25,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.build import subpages
-from kb.build.pages import FOLDERS
+from kb.build import relink, subpages
+from kb.build.pages import FOLDERS, log_entry
 from kb.state import State
 from kb.wiki.names import concept_key
 from kb.wiki.page import Page
 
 
-def adopt(state: State, files: dict[str, Path], wiki: Path, raw_dir: Path, raw: str) -> None:
+def adopt(
+    state: State, files: dict[str, Path], wiki: Path, raw_dir: Path, raw: str, today: str
+) -> None:
     """With an empty state, record kb's pages found in `files` (one transaction); then
     forget adopted sources whose raw file is gone (nothing will look at them again)."""
     if state.is_empty() and files:
-        _record(state, files, wiki, raw)
+        _record(state, files, wiki, raw, today)
     gone = [
         (path,)
         for (path,) in state.db.execute(
@@ -53,7 +58,7 @@ def unread(state: State) -> int:
     ).fetchone()[0]
 
 
-def _record(state: State, files: dict[str, Path], wiki: Path, raw: str) -> None:
+def _record(state: State, files: dict[str, Path], wiki: Path, raw: str, today: str) -> None:
     db = state.db
     topics: dict[str, dict] = {}  # concept and entity pages: their splits are read back
     with state.transaction():
@@ -64,9 +69,10 @@ def _record(state: State, files: dict[str, Path], wiki: Path, raw: str) -> None:
             type_ = meta.get("type")
             if type_ not in FOLDERS:
                 continue
+            former = relink.adopted(meta, rel.stem)  # renamed by a person (kb.build.renames)
             db.execute(
                 "INSERT OR IGNORE INTO pages (key, title, type, path, created, updated,"
-                " summary, dirty) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " summary, dirty, former) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     rel.stem,
@@ -76,13 +82,18 @@ def _record(state: State, files: dict[str, Path], wiki: Path, raw: str) -> None:
                     meta.get("updated"),
                     meta.get("question", ""),
                     int(type_ != "answer"),
+                    relink.stored(former),
                 ),
             )
+            if str(meta.get("title") or rel.stem) != rel.stem:  # since kb last wrote it
+                entry = log_entry(today, "rename", rel.stem, {"from:": [str(meta["title"])]})
+                db.execute("INSERT INTO pending_log (entry) VALUES (?)", (entry,))
             if type_ in ("concept", "entity"):
                 topics[key] = meta
+                names = [rel.stem, *former, *(meta.get("aliases") or [])]
                 db.executemany(
                     "INSERT OR IGNORE INTO aliases VALUES (?, ?)",
-                    [(concept_key(str(a)), key) for a in [rel.stem, *(meta.get("aliases") or [])]],
+                    [(concept_key(str(a)), key) for a in names],
                 )
             source = str(meta.get("raw") or "")
             if type_ == "source" and source.startswith(f"{raw}/"):

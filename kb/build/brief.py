@@ -23,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from kb.build.pages import Callout
+from kb.build.relink import Links
 from kb.document import Block
 from kb.editors.base import (
     Changes,
@@ -98,6 +99,7 @@ class Briefs:
         self._sources: OrderedDict[str, SourceDigest | None] = OrderedDict()
         self._aliases: dict[str, str] | None = None
         self._page_titles: dict[str, str] | None = None
+        self.links = Links.of(state)  # a page's last text names renamed pages as they are now
         # page key -> (source title, anchor, quote) of the claims its sub-pages took: not
         # offered back to it as claims that name the page (kb.build.subpages)
         self.moved: Callable[[str], frozenset[tuple[str, str, str]]] = lambda key: frozenset()
@@ -148,7 +150,7 @@ class Briefs:
         record = record_of(notes)
         blocks = _cited_blocks(notes, {sd.title: sd for sd in sources})
         old = json.loads(row["inputs"]) if row["inputs"] else None
-        previous = row["generated"]
+        previous = self.links.forward(row["generated"]) if row["generated"] else None
         # read now, in the thread that owns the state: the writer may run in another
         anchors = {n.source_title: self.anchors(n.source_title) for n in notes}
         brief = PageBrief(

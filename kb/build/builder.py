@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb import lock
-from kb.build import evidence, moves, render
+from kb.build import evidence, moves, renames, render
 from kb.build.adopt import adopt, unread
 from kb.build.ingest import converted, ingest_all
 from kb.build.plan import Plan, Planner
@@ -59,6 +59,7 @@ class Report:
     fatal: str = ""  # a setup error (key, model, endpoint) that stopped the build
     warnings: list[str] = field(default_factory=list)  # edits rejected, fallbacks taken
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new) raw paths
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new) page titles
     still_failing: list[tuple[str, str]] = field(default_factory=list)  # unchanged failures
     new_sources: list[str] = field(default_factory=list)  # ingested for the first time
     held: list[str] = field(default_factory=list)  # skipped: undone or rejected, unchanged
@@ -163,7 +164,9 @@ class Builder:
                 " `--reject` it before building again"
             )
         if not dry_run:  # after a lost state, kb's pages are adopted
-            adopt(self.state, self.files, self.cfg.wiki_dir, self.cfg.raw_dir, self.cfg.raw)
+            c = self.cfg
+            adopt(self.state, self.files, c.wiki_dir, c.raw_dir, c.raw, self.today)
+            renames.apply(self)  # pages a person renamed keep their new names
         self.rebuilding = not dry_run and unread(self.state) > 0
         stale = self._stale_sources()
         held = {} if include_held else self.state.held()

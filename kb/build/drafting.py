@@ -23,6 +23,7 @@ from kb.build import versions
 from kb.build.brief import Briefs
 from kb.build.pages import Callout, log_entry
 from kb.build.parallel import Failed
+from kb.build.relink import Links
 from kb.editors.base import EditorError, PageBrief, PageDraft, SourceNote
 from kb.editors.extractive import ExtractiveEditor
 from kb.editors.llm_page import sections_of, text_of
@@ -57,6 +58,7 @@ class Drafter:
         self.state, self.today = builder.state, builder.today
         self.retry: set[str] = set()  # pages whose model write failed transiently
         self._weight = self._pages_per_source()
+        self.links = Links.of(builder.state)  # sections kept name renamed pages anew
 
     def _pages_per_source(self) -> dict[str, int]:
         """Raw path -> dirty pages it contributes to, for this build's sources."""
@@ -133,8 +135,9 @@ class Drafter:
         if not version or self.force:
             return ""
         if row["generated"] and row["fingerprint"] == fp and row["prompts"] == version:
-            return text_of(sections_of(row["generated"]))
-        return versions.page_text(self.state, row["key"], fp, version) or ""  # e.g. an undo
+            return self.links.forward(text_of(sections_of(row["generated"])))
+        kept = versions.page_text(self.state, row["key"], fp, version) or ""  # e.g. an undo
+        return self.links.forward(kept)
 
     def _budget_spent(self, brief: PageBrief) -> PageDraft:
         self.retry.add(fold(brief.title))

@@ -43,11 +43,19 @@ class Planner:
         self._index: PlanIndex | None = None
 
     def taken(self) -> set[str]:
-        """Folded titles in use (kb's pages, a person's files, the special pages); a copy."""
+        """Folded titles in use (kb's pages and the titles a person renamed them from, a
+        person's files, the special pages); a copy."""
         if self._taken is None:
-            rows = self.state.db.execute("SELECT key FROM pages").fetchall()
-            self._taken = {r[0] for r in rows} | set(self.files) | set(RESERVED_KEYS)
+            db = self.state.db
+            rows = db.execute("SELECT key FROM pages").fetchall()
+            renamed = db.execute("SELECT former FROM pages WHERE former IS NOT NULL").fetchall()
+            former = {fold(t) for (f,) in renamed for t in json.loads(f)}
+            self._taken = {r[0] for r in rows} | former | set(self.files) | set(RESERVED_KEYS)
         return set(self._taken)
+
+    def forget(self) -> None:
+        """Read the pages again when next asked (a person renamed some)."""
+        self._taken, self._index = None, None
 
     def take(self, key: str) -> None:
         if self._taken is not None:

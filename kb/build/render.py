@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from kb.build import contradictions as contra
-from kb.build import evidence, specials, subpages, versions
+from kb.build import evidence, relink, specials, subpages, versions
 from kb.build.adopt import unread
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
@@ -30,7 +30,6 @@ from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import merge
 from kb.wiki.names import concept_key, fold
 from kb.wiki.page import broken_frontmatter
-from kb.wiki.stamp import reference as kb_text
 from kb.wiki.stamp import unstamped
 
 
@@ -49,6 +48,7 @@ class Renderer:
         self.titles = {r["path"]: r["title"] for r in self.state.sources().values()}
         self.tree = subpages.tree(self.state, self.titles)  # split pages share their claims
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
+        self.links = relink.Links.of(self.state)  # pages a person renamed (kb.build.renames)
         self.callouts = self._callouts()
         self.done: list[tuple] = []  # page rows written, recorded by commit()
         self.writes: list[tuple] = []  # (key, generated, path, text) to write, see flush_writes
@@ -223,15 +223,14 @@ class Renderer:
             return  # stays dirty: written once the person has mended it
         meta_updated = row["updated"] or self.today
         new = render(meta_updated)
-        reference, also = kb_text(row["generated"], row["pending"], current, new)
+        reference, also = self.links.reference(row["generated"], row["pending"], current, new)
         changed = (
             unstamped(new) != unstamped(reference)
             if reference is not None
             else (current is None or unstamped(merge(None, current, new)) != unstamped(current))
         )
         if changed and meta_updated != self.today:
-            new = render(self.today)
-            meta_updated = self.today
+            new, meta_updated = render(self.today), self.today
         out = merge(reference, current, new, also=also)
         done = (summary, n, meta_updated, self.today, *written)
         review, callouts = self.b.review, self.callouts.get(row["key"], [])
@@ -259,7 +258,7 @@ class Renderer:
         self.writes = []
 
     def _meta(self, row, type_: str, updated: str, **extra) -> dict:
-        return {
+        meta = {
             "title": row["title"],
             "type": type_,
             "aliases": extra.pop("aliases", []),
@@ -269,6 +268,7 @@ class Renderer:
             "updated": updated,
             **extra,
         }
+        return relink.with_former(row, meta)  # a renamed page keeps its former titles
 
     def _source(self, row, contribs):
         ((_rel, data),) = contribs

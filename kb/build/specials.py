@@ -18,11 +18,11 @@ from pathlib import Path
 from kb.build import contradictions as contra
 from kb.build import logbook
 from kb.build.pages import Entry, index_pages
+from kb.build.relink import Links
 from kb.state import State
 from kb.wiki.atomic import read_text, write_atomic
 from kb.wiki.merge import merge
 from kb.wiki.page import Page
-from kb.wiki.stamp import reference as kb_text
 from kb.wiki.stamp import stamped
 
 SPECIAL_FILES = ("index.md", "log.md", "contradictions.md")
@@ -49,8 +49,9 @@ def write(
     ]
     entries += _notes(wiki, files, {r["path"] for r in rows})
     pages = index_pages(entries, today)
+    links = Links.of(state)  # index lines Obsidian rewrote for a renamed page are kb's
     for rel, text in pages.items():
-        _write_special(state, wiki, rel, text)
+        _write_special(state, wiki, rel, text, links)
     _prune_shards(state, wiki, set(pages))
     items = [
         (c, titles.get(c.a_source, c.a_source), titles.get(c.b_source, c.b_source))
@@ -61,7 +62,7 @@ def write(
     ]
     body = contra.render_table(items, {})  # kb's text; the person's statuses go on top
     meta = {"title": "contradictions", "type": "overview", "tags": ["contradictions"]}
-    _write_special(state, wiki, "contradictions.md", stamped(Page(meta, body)), status)
+    _write_special(state, wiki, "contradictions.md", stamped(Page(meta, body)), links, status)
     logbook.flush(state, wiki)
 
 
@@ -80,7 +81,7 @@ def _notes(wiki: Path, files: dict[str, Path], kb_paths: set[str]) -> list[Entry
 
 
 def _write_special(
-    state: State, wiki: Path, rel: str, new: str, status: dict | None = None
+    state: State, wiki: Path, rel: str, new: str, links: Links, status: dict | None = None
 ) -> None:
     """Like a page: kb's text is regenerated, a person's lines are kept. `status`: the
     person's statuses of contradiction rows, laid over kb's text and the reference."""
@@ -90,11 +91,11 @@ def _write_special(
     unset = current  # the page as kb wrote it, statuses aside: what its stamp is of
     if current is not None and status is not None:
         unset = contra.with_statuses(current, dict.fromkeys(contra.statuses(current), "open"))
-    reference, _ = kb_text(row["generated"] if row else None, None, unset, new)
+    reference, also = links.reference(row["generated"] if row else None, None, unset, new)
     if status is not None:
         reference = contra.with_statuses(reference, status) if reference is not None else None
         new = contra.with_statuses(new, status)
-    out = merge(reference, current, new)
+    out = merge(reference, current, new, also)
     if out != current:
         write_atomic(path, out)
     with state.transaction():

@@ -57,6 +57,9 @@ def _print_report(cfg, report: build_op.Report, notices: list[str]) -> None:
         err.print(f"[red]failed[/] {escape(f'{cfg.raw}/{rel}: {reason}')}", highlight=False)
     for old, new in report.moved:
         err.print(escape(f"moved {cfg.raw}/{old} -> {cfg.raw}/{new}"), highlight=False)
+    for old, new in report.renamed:
+        said = f"renamed {new}" if new != old else "moved"
+        err.print(escape(f"page {old} {said}: kb keeps it so"), highlight=False)
     for warning in [*report.warnings, *notices]:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.stopped:

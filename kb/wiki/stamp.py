@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sys
+from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -117,11 +118,16 @@ def record_of(text: str | None) -> str | None:
     return head[i + len(KEY) + 3 : head.index("\n", i + 1)]
 
 
-def recover(current: str, new: str | None = None) -> str | None:
+def recover(
+    current: str, new: str | None = None, variant: Callable[[str], str] | None = None
+) -> str | None:
     """The text kb last generated for this page, read back from its stamp: exactly that
     text when a person changed none of kb's lines, else without the kb lines they edited
     or deleted. `new`, the text kb generates now, judges a derived rest a person wrote in.
-    None when the page carries no stamp, or one kb cannot read."""
+    `variant`: the line kb may have written in place of a line of the page (its links
+    to a renamed page as they were before Obsidian rewrote them, kb.build.renames); it
+    is kb's when its fingerprint lines up. None when the page carries no stamp, or one
+    kb cannot read."""
     lines = current.split("\n")
     at = _stamp_line(lines)
     tokens = _tokens(record_of(current) or "") if at is not None else None
@@ -131,6 +137,8 @@ def recover(current: str, new: str | None = None) -> str | None:
     stamp, lines = lines[at], lines[:at] + lines[at + 1 :]
     cut = _cut(lines, _closing(lines) + 1, head[-1]) if rest else len(lines)
     fps = [fingerprint(line) for line in lines[:cut]]
+    if variant is not None:
+        _variants(lines, fps, set(head), variant)
     blocks = SequenceMatcher(None, head, fps, autojunk=False).get_matching_blocks()
     out = [lines[b.b + k] for b in blocks for k in range(b.size)]
     if rest is not None:
@@ -139,6 +147,17 @@ def recover(current: str, new: str | None = None) -> str | None:
     if end:
         out.insert(end, stamp)
     return "\n".join(out)
+
+
+def _variants(lines: list[str], fps: list[str], known: set[str], variant) -> None:
+    """Lines no fingerprint of the stamp matches, but whose `variant` one does: the
+    variant is what kb wrote (in place, in `lines` and `fps`)."""
+    for i, fp in enumerate(fps):
+        if fp in known:
+            continue
+        other = variant(lines[i])
+        if other != lines[i] and fingerprint(other) in known:
+            lines[i], fps[i] = other, fingerprint(other)
 
 
 def _derived(lines: list[str], rest: str, new: str | None, opener: str) -> list[str]:
@@ -163,19 +182,24 @@ def unstamped(text: str | None) -> str | None:
 
 
 def reference(
-    generated: str | None, pending: str | None, current: str | None, new: str | None
+    generated: str | None,
+    pending: str | None,
+    current: str | None,
+    new: str | None,
+    variant: Callable[[str], str] | None = None,
 ) -> tuple[str | None, str | None]:
     """(reference, also) for kb.wiki.merge: the text kb last generated for the page on
     disk, and another it may have written instead. The page's stamp decides between the
     state's texts (`generated`, and `pending` from a build killed while writing), and
-    when neither is the page's, the text is read back from the page."""
+    when neither is the page's, the text is read back from the page (see `recover` for
+    `variant`)."""
     record = record_of(current)
     if current is None or record is None:
         return generated, pending  # no stamp: the state is all kb knows
     for text in (generated, pending):
         if text is not None and record_of(text) == record:
             return text, None
-    return recover(current, new), None
+    return recover(current, new, variant), None
 
 
 def persons_lines(current: str, new: str | None = None) -> list[str]:
