@@ -122,6 +122,7 @@ def build_dict(cfg: Config | None, report: Report) -> dict:
         "warnings": list(report.warnings),
         "stopped": report.stopped or None,
         "fatal": report.fatal or None,
+        "renamed": [{"from": a, "to": b} for a, b in report.renamed],
         "staged": list(report.staged),
     }
 

@@ -41,6 +41,7 @@ BUILD = {"dry_run", "summary", "ingested", "failed", "still_failing", "retracted
     "stopped",
     "fatal",
     "staged",
+    "renamed",
 }
 HISTORY = {"n", "kind", "when", "ingested", "retracted", "created", "updated", "removed"} | {
     "staged",

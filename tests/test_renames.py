@@ -10,6 +10,7 @@ lint clean, and the same wiki after a deleted `.kb/`.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -92,6 +93,14 @@ def test_a_page_renamed_in_obsidian_keeps_its_new_name(example_vault):
     before = snapshot(wiki)
     built(example_vault)  # nothing left to do
     assert snapshot(wiki) == before
+
+
+def test_build_json_lists_the_renames(example_vault):
+    wiki = built(example_vault)
+    obsidian_rename(wiki, "Decode", "Decode phase")
+    result = run("build", "--root", str(example_vault), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["renamed"] == [{"from": "Decode", "to": "Decode phase"}]
 
 
 def test_a_renamed_page_survives_a_lost_state(example_vault, tmp_path):
