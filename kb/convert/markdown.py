@@ -99,8 +99,12 @@ def split_blocks(body: str) -> list[tuple[int | None, str, str]]:
     return out
 
 
-def build_sections(blocks: list[tuple[int | None, str, str]]) -> tuple[str | None, list[Section]]:
-    """Group blocks under headings; the first H1 before any text becomes the title."""
+def build_sections(
+    blocks: list[tuple[int | None, str, str]], known: str | None = None
+) -> tuple[str | None, list[Section]]:
+    """Group blocks under headings; the first H1 before any text becomes the title. When the
+    frontmatter already names the title (`known`), that H1 is dropped only if it repeats it:
+    a different one ("# Escape" under `title: Notes`) is the source's words, kept as a heading."""
     title = None
     sections: list[Section] = []
     heading, level, current = None, 2, []
@@ -109,7 +113,8 @@ def build_sections(blocks: list[tuple[int | None, str, str]]) -> tuple[str | Non
         if kind == "heading":
             if hlevel == 1 and title is None and not sections and not current:
                 title = text
-                continue
+                if known is None or text.casefold() == known.casefold():
+                    continue
             if current or heading:
                 sections.append(Section(heading, tuple(current), level))
             heading, level, current = text, min(max(hlevel or 2, 2), 6), []
@@ -149,16 +154,17 @@ def convert(path: Path, limits: object = None) -> Document:
     is_markdown = path.suffix.lower() in (".md", ".markdown")
     text = textio.decode_text(path.read_bytes(), "markdown" if is_markdown else "text")
     front, body = split_frontmatter(text)
+    known = _first(front.get("title"))
     if is_markdown:
-        h1, sections = build_sections(split_blocks(body))
+        h1, sections = build_sections(split_blocks(body), known)
     else:
         blocks = split_paragraphs(body)
-        h1 = text_title(blocks)
+        h1 = None if known else text_title(blocks)
         sections = build_sections(blocks)[1]
     if not any(s.blocks for s in sections):
         raise ConversionError(f"{path.name} has no text", "add content or remove the file")
     stem = path.stem.replace("-", " ").replace("_", " ").strip()
-    title = _first(front.get("title")) or h1 or stem[:1].upper() + stem[1:]
+    title = known or h1 or stem[:1].upper() + stem[1:]
     kind = "article" if front.get("source") or front.get("url") else "note"
     return Document(title=title, kind=kind, sections=tuple(sections), meta=clipper_meta(front))
 
