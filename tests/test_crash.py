@@ -75,23 +75,33 @@ def test_killed_builds_leave_whole_files_and_finish(tmp_path, sources):
     assert list(dict.fromkeys(log.split("\n## "))) == clean_log.split("\n## ")
 
 
-def test_killed_rewrites_never_turn_kb_lines_into_human_lines(tmp_path, sources, monkeypatch):
-    """Every source changes; the rebuild dies right after writing pages, before recording
-    them: kb's new lines must not come back as a person's on the next run."""
-    from kb.build import render
-
+def twins(tmp_path: Path, sources: Path, mine) -> dict[str, Path]:
+    """Two vaults built alike, a person's lines added (`mine`) and every source changed;
+    "clean" is rebuilt at once, "killed" is left for the test to interrupt."""
     vaults = {}
     for name in ("clean", "killed"):
         vault = tmp_path / name
         run("init", str(vault))
         shutil.copytree(sources, vault / "raw", dirs_exist_ok=True)
         assert run("build", "--root", str(vault)).exit_code == 0
-        page = next((vault / "wiki" / "concepts").glob("*.md"))
-        page.write_text(page.read_text() + "\nA person's line.\n")
+        mine(vault)
         for f in (vault / "raw").glob("*.md"):
             f.write_text(f.read_text().replace(" the ", " THE "))
         vaults[name] = vault
     assert run("build", "--root", str(vaults["clean"])).exit_code == 0
+    return vaults
+
+
+def test_killed_rewrites_never_turn_kb_lines_into_human_lines(tmp_path, sources, monkeypatch):
+    """Every source changes; the rebuild dies right after writing pages, before recording
+    them: kb's new lines must not come back as a person's on the next run."""
+    from kb.build import render
+
+    def mine(vault: Path) -> None:
+        page = next((vault / "wiki" / "concepts").glob("*.md"))
+        page.write_text(page.read_text() + "\nA person's line.\n")
+
+    vaults = twins(tmp_path, sources, mine)
 
     def die(self):
         raise KeyboardInterrupt  # the files are written; the state does not know yet
@@ -120,19 +130,12 @@ def test_a_crash_then_a_lost_state_keeps_only_a_persons_lines(tmp_path, sources,
     wiki an uninterrupted rebuild makes."""
     from kb.build import render
 
-    vaults = {}
-    for name in ("clean", "killed"):
-        vault = tmp_path / name
-        run("init", str(vault))
-        shutil.copytree(sources, vault / "raw", dirs_exist_ok=True)
-        assert run("build", "--root", str(vault)).exit_code == 0
-        pages = sorted((vault / "wiki" / "concepts").glob("*.md"))
-        for n, page in enumerate(pages[::7]):
+    def mine(vault: Path) -> None:
+        for n, page in enumerate(sorted((vault / "wiki" / "concepts").glob("*.md"))[::7]):
             _mine(page, n)
-        for f in (vault / "raw").glob("*.md"):
-            f.write_text(f.read_text().replace(" the ", " THE "))
-        vaults[name] = vault
-    assert run("build", "--root", str(vaults["clean"])).exit_code == 0
+
+    vaults = twins(tmp_path, sources, mine)
+    pages = sorted((vaults["killed"] / "wiki" / "concepts").glob("*.md"))
 
     written, real = [], render.write_atomic
 
