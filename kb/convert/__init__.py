@@ -81,13 +81,11 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in CONVERTERS
 
 
-def convert(path: Path, limits: Limits | None = None, within: Path | None = None) -> Document:
-    """Convert one raw file, or raise ConversionError naming the reason. `within`: the
-    folder the file must really be in (raw/): a symbolic link out of it is refused, so a
-    link dropped into raw/ cannot pull /etc/passwd or the wiki itself into the wiki."""
-    from kb.convert import sniff  # here, not at the top: see the module's docstring
+def readable(path: Path, limits: Limits, within: Path | None = None) -> str:
+    """The file's format label, once it is known to be a readable file of a format kb
+    reads, inside `within`, and of a size worth converting; else ConversionError."""
+    from kb.convert import sniff
 
-    limits = limits or Limits()
     if path.suffix.lower() not in CONVERTERS:
         raise ConversionError(
             f"unsupported format {path.suffix or '(no extension)'!r}",
@@ -114,6 +112,17 @@ def convert(path: Path, limits: Limits | None = None, within: Path | None = None
         )
     if size == 0:
         raise ConversionError(f"{label}: empty file", "add content or remove the file")
+    return label
+
+
+def convert(path: Path, limits: Limits | None = None, within: Path | None = None) -> Document:
+    """Convert one raw file, or raise ConversionError naming the reason. `within`: the
+    folder the file must really be in (raw/): a symbolic link out of it is refused, so a
+    link dropped into raw/ cannot pull /etc/passwd or the wiki itself into the wiki."""
+    from kb.convert import sniff  # here, not at the top: see the module's docstring
+
+    limits = limits or Limits()
+    label = readable(path, limits, within)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # libraries warn on odd input; converters never print
