@@ -133,11 +133,7 @@ def ask(
                 " raise --budget-tokens"
             )
         answer = _checked(q.text, text, covered, index, nearest)
-        if answer.covered and drawn:
-            answer.from_saved = drawn
-            answer.text = f"{FROM_SAVED} [[{drawn}]]:\n\n{answer.text}"
-        answer.mode = "extractive" if provider is None else provider.model
-        answer.pages_read, answer.tokens, answer.cost = list(reader.read), tokens, price
+        _account(answer, drawn, provider, list(reader.read), tokens, price)
         details = {"read": answer.pages_read}
         if not save:
             logbook.record(state, cfg, log_entry(today, "ask", q.text, details))
@@ -154,6 +150,15 @@ def ask(
         answer.saved = file_back(cfg, answer, editor or ExtractiveEditor(), today, details)
     answer.seconds = round(time.perf_counter() - start, 3)
     return answer
+
+
+def _account(answer: Answer, drawn: str | None, provider, read: list[str], tokens, price) -> None:
+    """What the answer drew on: a saved answer it repeats, the mode, pages read, the cost."""
+    if answer.covered and drawn:
+        answer.from_saved = drawn
+        answer.text = f"{FROM_SAVED} [[{drawn}]]:\n\n{answer.text}"
+    answer.mode = "extractive" if provider is None else provider.model
+    answer.pages_read, answer.tokens, answer.cost = read, tokens, price
 
 
 def _checked(question: str, text: str, covered: bool, index: Index, nearest: list[str]) -> Answer:
