@@ -2,11 +2,12 @@
 
 Tables: sources (path, sha256, status, error, title, the pages they contributed to),
 contributions (what each source says on each page), splits (how a busy page's claims
-are shared among its sub-pages), pages (kb's last generated text and
-the hash of the file it wrote, to tell human edits apart), quantities (numbers for
-contradiction candidates), contradictions, runs, pending log entries, the usage ledger
-of model calls, and the source pages adopted after a lost state (kb.build.adopt). Delete
-.kb/ and `kb build` recreates all of it (but the ledger) from raw/ and wiki/.
+are shared among its sub-pages), pages (kb's last generated text and the hash of the
+file it wrote, to tell human edits apart), quantities (numbers for contradiction
+candidates), known_* (which sources name which pages), contradictions, runs, pending log
+entries, the usage ledger of model calls, and the source pages adopted after a lost
+state (kb.build.adopt). Delete .kb/ and `kb build` recreates all of it (but the
+ledger) from raw/ and wiki/.
 
     python -c "from kb.state import State; s = State('.kb/state.db'); print(s.counts())"
 """
@@ -75,6 +76,14 @@ CREATE TABLE IF NOT EXISTS batches (
 -- Split pages (kb.build.subpages): claims of `parent` containing `term` go to page `sub`
 CREATE TABLE IF NOT EXISTS splits (
     sub TEXT PRIMARY KEY, parent TEXT NOT NULL, term TEXT NOT NULL, seq INTEGER, run INTEGER);
+-- What sources name of the wiki's pages (kb.build.known): each source's words (to find
+-- the older sources a new page's name is in), the sources scanned since their ingest, and
+-- the page names the scanned sources were last looked at for
+CREATE TABLE IF NOT EXISTS known_words (
+    word TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (word, source)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS known_words_source ON known_words(source);
+CREATE TABLE IF NOT EXISTS known_done (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS known_names (alias_key TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started REAL, finished REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS pending_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from kb.build import contradictions as contra
-from kb.build import evidence, specials, subpages, versions
+from kb.build import evidence, known, specials, subpages, versions
 from kb.build.adopt import unread
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
@@ -47,7 +47,8 @@ class Renderer:
         self.state, self.today = builder.state, builder.today
         self.wiki: Path = builder.cfg.wiki_dir
         self.titles = {r["path"]: r["title"] for r in self.state.sources().values()}
-        self.tree = subpages.tree(self.state, self.titles)  # split pages share their claims
+        model = bool(builder.editor.version)  # its pages leave found mentions out (known)
+        self.tree = subpages.tree(self.state, self.titles, not model)  # splits share claims
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
         self.callouts = self._callouts()
         self.done: list[tuple] = []  # page rows written, recorded by commit()
@@ -289,7 +290,7 @@ class Renderer:
                 thin.append(t)
             else:
                 topics.add(page)
-        topics = sorted(topics)
+        topics = sorted(topics | known.linked(self.state, _rel, self.live))
         extra = SourceExtras(
             digest.chapters,
             tuple(thin),
@@ -330,11 +331,14 @@ class Renderer:
         sources = [f"[[{n.source_title}]]" for n in notes]
         stamp = {"prompts": made.prompts} if made.prompts else {}
         family = subpages.family(self.tree, row["key"], self.live)
+        model = bool(self.b.editor.version)  # found mentions: kb lays them out (known)
+        named = known.mentioned(self.state, row["key"], self.titles) if model else []
 
         def render(updated: str) -> str:
             extra = {**family.meta(), **stamp}
             meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources, **extra)
-            return topic_page(meta, sections, related, self.callouts.get(row["key"], []), family)
+            callouts = self.callouts.get(row["key"], [])
+            return topic_page(meta, sections, related, callouts, family, named)
 
         under = self.tree.full(row["key"])  # a split page's index line: all it covers
         return render, summary_claim(row["title"], aliases, under), len(notes)
