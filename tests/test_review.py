@@ -204,6 +204,29 @@ def test_rejecting_a_source_page_rejects_what_cites_it_and_leaves_a_sound_wiki(t
     assert after == before
 
 
+def test_a_source_that_only_names_a_rejected_page_stays_and_joins_it_once_it_is_made(tmp_path):
+    """OTHER says "tinyserve" once (kb.build.known), on a page only NEW makes: rejecting
+    NEW keeps OTHER, its page staged again without the link, and every page OTHER changes
+    (Memory bandwidth: only OTHER does) staged again too; building NEW later joins OTHER
+    to the page, as a wiki built in one go has it."""
+    vault = two_sources_in_review(tmp_path)
+    done = run("review", "--reject", "tinyserve weekly sync", "--root", str(vault))
+    assert f"held raw/{OTHER}" not in done.output
+    assert "Memory bandwidth" in done.output.split("staged again")[1]
+    assert run("review", "--accept", "--root", str(vault)).exit_code == 0
+    page = vault / "wiki" / "sources" / "What a generated token really costs.md"
+    assert "[[Tinyserve]]" not in page.read_text() and broken_links(vault / "wiki") == []
+    assert run("build", "--include-held", "--root", str(vault)).exit_code == 0
+    assert "[[Tinyserve]]" in page.read_text()
+    plain = vault_at(tmp_path, "plain")
+    for name in (NEW, OTHER):
+        shutil.copy(REPO / "raw" / name, plain / "raw" / name)
+    run("build", "--root", str(plain))
+    got, expected = snapshot(vault / "wiki"), snapshot(plain / "wiki")
+    got.pop("log.md"), expected.pop("log.md")
+    assert got == expected
+
+
 def test_a_rejected_page_keeps_its_text_on_the_next_build(tmp_path):
     vault = two_sources_in_review(tmp_path)
     page = vault / "wiki" / "concepts" / "KV cache.md"
