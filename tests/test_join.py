@@ -177,3 +177,41 @@ def test_names_are_found_as_whole_words_folded():
     }
     assert not known.fires("decode") and not known.fires("memory") and known.fires("tinyserve")
     assert known.fires("memory wall") and not known.fires("the") and not known.fires("of the")
+
+
+# Everyday prose, to make a source long without naming a page.
+FILLER = " ".join(
+    f"On day {i} the walk along the river took longer than planned, and we stopped twice"
+    f" for tea and talked about the weather, the garden and the neighbours."
+    for i in range(1, 22)
+)
+
+
+def test_a_long_source_is_not_read_for_the_pages_it_names_in_passing(example_vault):
+    """Its editor says what it is about; a page name said once is passing it by (read
+    for every name, long sources filled pages with such sentences: BENCHMARKS.md)."""
+    build(example_vault)
+    long = f"# Long read\n\n{FILLER}\n\n{CLIP.split(chr(10), 2)[2]}\n{FILLER}\n"
+    add(example_vault, {"long.md": long, "clip.md": CLIP})
+    build(example_vault)
+    text = page(example_vault, "concepts/KV cache.md")
+    assert "### Quick clip" in text and "Long read" not in text
+    assert "[[KV cache]]" not in page(example_vault, "sources/Long read.md")
+    state = State(example_vault / ".kb" / "state.db")
+    try:
+        indexed = {s for (s,) in state.db.execute("SELECT DISTINCT source FROM known_words")}
+    finally:
+        state.close()
+    assert "clip.md" in indexed and "long.md" not in indexed
+
+
+def test_a_build_with_no_new_page_name_judges_no_name_again(example_vault, monkeypatch):
+    """Whether a name is looked for is kept (known_names): a no-op build does not load
+    the language's word list to judge every page name again."""
+    build(example_vault)
+
+    def judged(key: str) -> bool:
+        raise AssertionError(f"{key} judged again")
+
+    monkeypatch.setattr(known, "fires", judged)
+    build(example_vault)

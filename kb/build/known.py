@@ -8,13 +8,19 @@ Beyond its own topics, a source reaches a page in two ways:
   name too gets a page of its own once they pass, together, the rule for a page
   (kb.build.plan: two cited blocks across the sources that name it, or an entity two
   sources name); on its own a mention never makes a page.
-- **Its text** (`join`, once every source of a build is recorded): a source that names a
-  page by its title or an alias (whole words, folded by concept_key) joins it: the
-  sentences naming it (up to claims_per_topic) become a mention on the page, and the
-  source page links the page. A one-word name that is common in general language
-  (Zipf 3.0 and up: "Decode", "Memory") is not looked for, since its everyday use ("must
-  decode each token") would join the page by chance; the editor's topics and mentions
-  place such a word when a source treats it as a term.
+- **Its text** (`join`, once every source of a build is recorded): a short source (under
+  kb.editors.extractive.SHORT words: a clip, a note) that names a page by its title or an
+  alias (whole words, folded by concept_key) joins it: the sentences naming it (up to
+  claims_per_topic) become a mention on the page, and the source page links the page. A
+  one-word name that is common in general language (Zipf 3.0 and up: "Decode",
+  "Memory") is not looked for, since its everyday use ("must decode each token") would
+  join the page by chance; the editor's topics and mentions place such a word when a
+  source treats it as a term. A longer source is not read for names: what it is about,
+  its editor says (topics, and up to 40 mentions of its lesser names and terms), and a
+  page name it says once in passing is passing it by. Reading every source for every
+  page name fills a page with a sentence from each source that happens to say it (on
+  2,000 synthetic sources: 7,982 pages instead of 5,035, most of them sub-pages of busy
+  pages split again and again, and a full build six times as long; BENCHMARKS.md).
 
 The wiki does not depend on the order sources came in: the sources recorded since the
 last pass are read against every page's names, and names new since then (pages made,
@@ -44,6 +50,7 @@ from collections.abc import Iterable
 from kb.build.notes import doc_from
 from kb.build.plan import Plan, Planner
 from kb.editors.base import Digest, SourceNote, Topic, dumps, topic_from
+from kb.editors.extractive import SHORT
 from kb.editors.lang import function_words, language
 from kb.editors.sentences import Sentence, claim, split
 from kb.editors.worth import RARE
@@ -96,15 +103,26 @@ def place(titles: Planner, plan: Plan, digest: Digest, taken: set[str], rel: str
 # -- names in texts, after a build's sources are recorded ------------------------------
 
 
-def vocabulary(state: State) -> dict[str, str]:
-    """Alias key -> page key of every concept and entity page sources support, but for
-    names too common to look for."""
+def page_names(state: State) -> dict[str, str]:
+    """Alias key -> page key of every concept and entity page sources support."""
     rows = state.db.execute(
         "SELECT a.alias_key, a.page_key FROM aliases a JOIN pages p ON p.key=a.page_key"
         " WHERE p.type IN ('concept', 'entity')"
         " AND EXISTS (SELECT 1 FROM contributions c WHERE c.page_key=a.page_key)"
     )
-    return {k: p for k, p in rows if fires(k)}
+    return dict(rows.fetchall())
+
+
+def judged(state: State) -> dict[str, int]:
+    """Alias key -> whether it fires, for the page names the last pass looked at."""
+    return dict(state.db.execute("SELECT alias_key, fires FROM known_names").fetchall())
+
+
+def vocabulary(names: dict[str, str], judged: dict[str, int]) -> dict[str, str]:
+    """The names looked for in texts: these page names but those too common to look for.
+    A name judged before keeps its judgement, so a build with no new name does not load
+    the language's word list to judge them all again."""
+    return {k: p for k, p in names.items() if (judged[k] if k in judged else fires(k))}
 
 
 def fires(key: str) -> bool:
@@ -152,19 +170,22 @@ def join(builder) -> None:
     state, claims = builder.state, builder.cfg.claims_per_topic
     db = state.db
     with state.transaction():
-        vocab = vocabulary(state)
+        was, names = judged(state), page_names(state)
+        vocab = vocabulary(names, was)
         ok = {r[0] for r in db.execute("SELECT path FROM sources WHERE status='ok'")}
         pending = sorted(ok - {r[0] for r in db.execute("SELECT path FROM known_done")})
-        had = {r[0] for r in db.execute("SELECT alias_key FROM known_names")}
+        had = {k for k, yes in was.items() if yes}
         older = _older(state, vocab, sorted(set(vocab) - had), ok - set(pending))
         marks: set[str] = set()
         for rel in pending:
             marks |= _scan(state, rel, vocab, claims, fresh=True)
         for rel, pages in sorted(older.items()):
-            names = {k: p for k, p in vocab.items() if p in pages}
-            marks |= _scan(state, rel, names, claims, fresh=False)
-        db.execute("DELETE FROM known_names")
-        db.executemany("INSERT INTO known_names VALUES (?)", [(k,) for k in sorted(vocab)])
+            wanted = {k: p for k, p in vocab.items() if p in pages}
+            marks |= _scan(state, rel, wanted, claims, fresh=False)
+        db.execute("DELETE FROM known_names")  # a name whose page goes is new when it is back
+        db.executemany(
+            "INSERT INTO known_names VALUES (?, ?)", [(k, int(k in vocab)) for k in sorted(names)]
+        )
         db.execute("DELETE FROM known_done WHERE path NOT IN (SELECT path FROM sources)")
         db.executemany("INSERT OR IGNORE INTO known_done VALUES (?)", [(r,) for r in pending])
         if builder.report.retracted or builder.report.moved:  # words of paths gone
@@ -214,6 +235,8 @@ def _scan(state: State, rel: str, vocab: dict[str, str], claims: int, fresh: boo
     if fresh:
         db.execute("DELETE FROM mentions WHERE source=? AND payload LIKE ?", (rel, FOUND + "%"))
         db.execute("DELETE FROM known_words WHERE source=?", (rel,))
+        if sum(len(s.plain.split()) for s in sentences) >= SHORT:
+            return set()  # a long source is not read for names (the module doc says why)
         words = sorted(words_of(sentences))
         db.executemany("INSERT INTO known_words VALUES (?, ?)", [(w, rel) for w in words])
     else:
