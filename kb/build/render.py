@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from functools import cached_property
 from pathlib import Path
 
 from kb.build import contradictions as contra
@@ -50,7 +51,6 @@ class Renderer:
         model = bool(builder.editor.version)  # its pages leave found mentions out (known)
         self.tree = subpages.tree(self.state, self.titles, not model)  # splits share claims
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
-        self.callouts = self._callouts()
         self.done: list[tuple] = []  # page rows written, recorded by commit()
         self.writes: list[tuple] = []  # (key, generated, path, text) to write, see flush_writes
         self.paths = {title: path for path, title in self.titles.items()}
@@ -70,7 +70,10 @@ class Renderer:
         briefs.moved = self.tree.moved
         self.drafter = Drafter(builder, briefs, force=getattr(builder, "force", False))
 
-    def _callouts(self) -> dict[str, list[Callout]]:
+    @cached_property
+    def callouts(self) -> dict[str, list[Callout]]:
+        """On first use: a build writing no page skips it (placing each callout on a
+        split page's family was most of a no-op build)."""
         out: dict[str, list[Callout]] = {}
         for row in self.state.db.execute("SELECT payload, pages FROM contradictions ORDER BY id"):
             c = contra.contradiction_from(json.loads(row[0]))
@@ -87,7 +90,7 @@ class Renderer:
     def run(self) -> None:
         gone = self.write_dirty()
         if self.record_conflicts():  # an editor found disagreements: show them too
-            self.callouts = self._callouts()
+            self.__dict__.pop("callouts", None)  # worked out again when next asked
             self.write_dirty()
         with self.state.transaction():
             moved = mark_mentioning_sources(self.state, [row["key"] for row in gone])

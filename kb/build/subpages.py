@@ -77,13 +77,14 @@ class Tree:
         self.parent: dict[str, str] = {}
         self._full: dict[str, list[SourceNote]] = {}
         self._parts: dict[str, dict[str, list[SourceNote]]] = {}
+        self._shown: dict[str, set[tuple[str, str]]] = {}  # key -> (source, anchor) it cites
         self.add(found)
 
     def add(self, found: list[Rule]) -> None:
         for r in found:
             self.children.setdefault(r.parent, []).append(r)
             self.parent[r.sub] = r.parent
-        self._full, self._parts = {}, {}
+        self._full, self._parts, self._shown = {}, {}, {}
 
     def ancestors(self, key: str) -> list[str]:
         """The page's parent, its parent's... (a cycle in hand-edited frontmatter ends)."""
@@ -136,8 +137,11 @@ class Tree:
         family, found = [key], []
         for k in family:
             family += [r.sub for r in self.children.get(k, []) if r.sub not in family]
-            shown = {(n.source_title, c.anchor) for n in self.notes(k) for c in n.topic.claims}
-            if any(c in shown for c in cited):
+            if k not in self._shown:  # asked once for each contradiction on the family
+                self._shown[k] = {
+                    (n.source_title, c.anchor) for n in self.notes(k) for c in n.topic.claims
+                }
+            if any(c in self._shown[k] for c in cited):
                 found.append(k)
         return found or [key]
 
