@@ -6,6 +6,7 @@ reports wall time and the child's peak RSS. Targets (issue 2): no-op rebuild of 
 sources under 3 s; full extractive build of 2,000 under 2 minutes on one core.
 
     python bench/build_bench.py --n 200 2000
+    python bench/build_bench.py --n 2000 --clips 500   # and 500 short clips (kb.build.known)
 """
 
 from __future__ import annotations
@@ -35,7 +36,24 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     return seconds, peak, " ".join(proc.stdout.split())
 
 
-def bench(n: int, seed: int) -> dict:
+def clips(raw: Path, k: int, seed: int) -> None:
+    """K short clips: the first 70 words of the prose of K more synthetic sources (another
+    seed). A short source joins the pages it names (kb.build.known); a long one is not
+    read for names, so the N sources alone leave that pass nothing to do."""
+    made = HERE / "out" / "clip-sources"
+    shutil.rmtree(made, ignore_errors=True)
+    synth = [sys.executable, str(HERE / "synth.py"), str(made), "--n", str(k)]
+    subprocess.run([*synth, "--seed", str(seed + 1000)], check=True, capture_output=True)
+    for f in sorted(made.glob("*.md")):
+        text = f.read_text()
+        if text.startswith("---"):  # Web Clipper frontmatter
+            text = text.split("---", 2)[2]
+        prose = [p for p in text.split("\n\n") if p.strip() and p.lstrip()[0] not in "#-*"]
+        words = " ".join(prose[0].split()[:70])
+        (raw / f"clip-{f.name}").write_text(f"# Clip {f.stem[:40]}\n\n{words}\n")
+
+
+def bench(n: int, seed: int, k: int = 0) -> dict:
     vault = HERE / "out" / f"vault-{n}"
     shutil.rmtree(vault, ignore_errors=True)
     kb = [sys.executable, "-m", "kb"]
@@ -53,6 +71,8 @@ def bench(n: int, seed: int) -> dict:
         check=True,
         capture_output=True,
     )
+    if k:
+        clips(vault / "raw", k, seed)
     full, peak_full, summary = timed([*kb, "build"], vault)
     noop, _, _ = timed([*kb, "build"], vault)
     pages = sum(1 for _ in (vault / "wiki").rglob("*.md"))
@@ -70,11 +90,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[200, 2000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--clips", type=int, default=0, help="and this many short clips")
     args = parser.parse_args()
     print("| sources | full build | no-op rebuild | peak RSS (max so far) | pages written |")
     print("|---|---|---|---|---|")
     for n in args.n:
-        r = bench(n, args.seed)
+        r = bench(n, args.seed, args.clips)
         print(
             f"| {r['n']} | {r['full_s']:.1f} s | {r['noop_s']:.2f} s | {r['peak_mb']:.0f} MB"
             f" | {r['pages']} |",

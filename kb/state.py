@@ -2,11 +2,12 @@
 
 Tables: sources (path, sha256, status, error, title, the pages they contributed to),
 contributions (what each source says on each page), splits (how a busy page's claims
-are shared among its sub-pages), pages (kb's last generated text and
-the hash of the file it wrote, to tell human edits apart), quantities (numbers for
-contradiction candidates), contradictions, runs, pending log entries, the usage ledger
-of model calls, and the source pages adopted after a lost state (kb.build.adopt). Delete
-.kb/ and `kb build` recreates all of it (but the ledger) from raw/ and wiki/.
+are shared among its sub-pages), pages (kb's last generated text and the hash of the
+file it wrote, to tell human edits apart), quantities (numbers for contradiction
+candidates), known_* (which sources name which pages), contradictions, runs, pending log
+entries, the usage ledger of model calls, and the source pages adopted after a lost
+state (kb.build.adopt). Delete .kb/ and `kb build` recreates all of it (but the
+ledger) from raw/ and wiki/.
 
     python -c "from kb.state import State; s = State('.kb/state.db'); print(s.counts())"
 """
@@ -36,6 +37,9 @@ CREATE TABLE IF NOT EXISTS pages (
 -- what navigation and the index read, without touching rows that carry full page text
 CREATE INDEX IF NOT EXISTS pages_nav ON pages(type, key, title, path, summary, n_sources);
 CREATE TABLE IF NOT EXISTS aliases (alias_key TEXT PRIMARY KEY, page_key TEXT NOT NULL);
+-- a page's names, to find the mentions of a page (kb.build.subpages.page_notes) by its
+-- names rather than by reading every mention (tens of thousands once sources join pages)
+CREATE INDEX IF NOT EXISTS aliases_page ON aliases(page_key);
 CREATE TABLE IF NOT EXISTS mentions (
     source TEXT NOT NULL, key TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mentions_key ON mentions(key);
@@ -75,6 +79,15 @@ CREATE TABLE IF NOT EXISTS batches (
 -- Split pages (kb.build.subpages): claims of `parent` containing `term` go to page `sub`
 CREATE TABLE IF NOT EXISTS splits (
     sub TEXT PRIMARY KEY, parent TEXT NOT NULL, term TEXT NOT NULL, seq INTEGER, run INTEGER);
+-- What sources name of the wiki's pages (kb.build.known): each source's words (to find
+-- the older sources a new page's name is in), the sources scanned since their ingest, and
+-- the page names the scanned sources were last looked at for (and whether each is
+-- looked for in texts: a name too common is not)
+CREATE TABLE IF NOT EXISTS known_words (
+    word TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (word, source)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS known_words_source ON known_words(source);
+CREATE TABLE IF NOT EXISTS known_done (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS known_names (alias_key TEXT PRIMARY KEY, fires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, started REAL, finished REAL, summary TEXT);
 CREATE TABLE IF NOT EXISTS pending_log (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);
@@ -106,6 +119,7 @@ ADDED_COLUMNS = (
     ("runs", "commit_sha", "TEXT"),  # the git commit of wiki/ it made, if any
     ("runs", "undone", "INTEGER DEFAULT 0"),
     ("pages", "former", "TEXT"),  # JSON: titles a person renamed it from (kb.build.renames)
+    ("known_names", "fires", "INTEGER NOT NULL DEFAULT 1"),  # it held only names that fire
 )
 
 

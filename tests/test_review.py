@@ -204,6 +204,39 @@ def test_rejecting_a_source_page_rejects_what_cites_it_and_leaves_a_sound_wiki(t
     assert after == before
 
 
+CLIP = "# Bandwidth clip\n\nMemory bandwidth caps every tinyserve node, says a benchmark.\n"
+
+
+def test_a_source_that_only_names_a_rejected_page_stays_and_joins_it_once_it_is_made(tmp_path):
+    """A clip names tinyserve (kb.build.known), a page only NEW makes, and Memory
+    bandwidth, a page NEW leaves alone: rejecting NEW keeps the clip, its page staged again
+    without the link, and Memory bandwidth staged again with it; building NEW later joins
+    the clip to the page, as a wiki built in one go has it."""
+    vault = vault_at(tmp_path, "v")
+    shutil.copy(REPO / "raw" / NEW, vault / "raw" / NEW)
+    (vault / "raw" / "clip.md").write_text(CLIP)
+    assert run("build", "--review", "--root", str(vault)).exit_code == 0
+    staged = run("review", "--root", str(vault)).output
+    assert "Bandwidth clip (create)" in staged and "Memory bandwidth (update)" in staged
+    done = run("review", "--reject", "tinyserve weekly sync", "--root", str(vault))
+    assert "held raw/clip.md" not in done.output
+    again = done.output.split("staged again")[1].split("\n")[0]
+    assert "Bandwidth clip" in again and "Memory bandwidth" in again
+    assert run("review", "--accept", "--root", str(vault)).exit_code == 0
+    page = vault / "wiki" / "sources" / "Bandwidth clip.md"
+    assert "[[Tinyserve]]" not in page.read_text() and broken_links(vault / "wiki") == []
+    assert "[[Bandwidth clip#^p1|" in (vault / "wiki/concepts/Memory bandwidth.md").read_text()
+    assert run("build", "--include-held", "--root", str(vault)).exit_code == 0
+    assert "[[Tinyserve]]" in page.read_text()
+    plain = vault_at(tmp_path, "plain")
+    shutil.copy(REPO / "raw" / NEW, plain / "raw" / NEW)
+    (plain / "raw" / "clip.md").write_text(CLIP)
+    run("build", "--root", str(plain))
+    got, expected = snapshot(vault / "wiki"), snapshot(plain / "wiki")
+    got.pop("log.md"), expected.pop("log.md")
+    assert got == expected
+
+
 def test_a_rejected_page_keeps_its_text_on_the_next_build(tmp_path):
     vault = two_sources_in_review(tmp_path)
     page = vault / "wiki" / "concepts" / "KV cache.md"

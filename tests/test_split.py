@@ -73,9 +73,21 @@ def build(vault: Path) -> str:
 
 
 def family(vault: Path) -> dict[str, Page]:
-    """The pages of the "KV cache" family (a concept here, an entity to the stand-in model)."""
+    """The pages of the "KV cache" family (a concept here, an entity to the stand-in
+    model): the page and the sub-pages whose `parent` leads to it. Not a page of its own
+    whose name begins alike: "KV cache quantization", which sources that each say it once
+    make together (kb.build.known), cites claims the sub-page on quantization cites too."""
     found = sorted((vault / "wiki").glob("[ce][on]*/KV cache*.md"))
-    return {p.stem: Page.parse(p.read_text()) for p in found}
+    pages = {p.stem: Page.parse(p.read_text()) for p in found}
+
+    def within(title: str) -> bool:
+        for _ in range(4):  # the family's depth (kb.build.subpages), and no loop
+            if title == "KV cache":
+                return True
+            title = str(pages[title].meta.get("parent") or "")[2:-2] if title in pages else ""
+        return False
+
+    return {t: page for t, page in pages.items() if within(t)}
 
 
 def cited(pages: dict[str, Page]) -> list[tuple[str, str]]:

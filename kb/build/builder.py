@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb import lock
-from kb.build import evidence, moves, renames, render
+from kb.build import evidence, known, moves, renames, render
 from kb.build.adopt import adopt, unread
 from kb.build.ingest import converted, ingest_all
 from kb.build.plan import Plan, Planner
@@ -146,7 +146,9 @@ class Builder:
         editor = planner or self.editor
         digest = editor.digest(doc, self.record.previous_digest(rel))
         title = self.titles.source_title(rel, doc, digest)
-        plan = self.titles.plan(title, digest, self.taken() | {fold(title)}, None, rel)
+        taken = self.taken() | {fold(title)}
+        plan = self.titles.plan(title, digest, taken, None, rel)
+        known.place(self.titles, plan, digest, taken, rel)
         return doc, digest, plan, assets
 
     def run(
@@ -186,6 +188,7 @@ class Builder:
         self.editor.meter = self.spend.meter()  # each call metered to its thread's source
         ingest_all(self, found.changed)
         self.progress.done()
+        known.join(self)  # sources join the pages they name, old and new alike
         self._judge_pairs()
         self._stale_pages()
         render.finish(self)

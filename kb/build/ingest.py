@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kb.build import known
 from kb.build.pages import FOLDERS, sanitize
 from kb.build.parallel import Failed, ordered
 from kb.build.plan import hints
@@ -103,9 +104,11 @@ def _record(builder, item: Item, done: Digested) -> None:
     title = titles.source_title(item.rel, done.doc, done.digest)
     taken = titles.taken() | {fold(title)}
     plan = titles.plan(title, done.digest, taken, done.hints, item.rel)
+    known.place(titles, plan, done.digest, taken, item.rel)  # its mentions that land
     for asset in done.doc.assets:
         write_atomic(builder.asset_root() / done.assets[asset.name], asset.data)
     adopted = builder.state.adopted(item.rel)  # its page, found after .kb/ was lost
+    known.forget(builder.state, item.rel)  # its text is read for page names again
     builder.record.ingest(
         item.rel,
         item.sha,

@@ -10,6 +10,7 @@ writes).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kb.document import Block, Document, Section
 from kb.editors.base import SourceNote
@@ -29,13 +30,20 @@ def doc_from(d: dict) -> Document:
 def clean_aliases(title: str, names: set[str], others: frozenset[str]) -> list[str]:
     """A page's aliases: not its own title, not another page's, not kb's special pages,
     not run-on junk a model may have offered; a bounded list."""
-    taken = {fold(t) for t in others} | {"index", "log", "contradictions"}
+    taken = _folded(others)
     keep = {
         a
         for a in names
         if fold(a) != fold(title) and fold(a) not in taken and 0 < len(a) <= MAX_ALIAS_CHARS
     }
     return sorted(keep, key=lambda a: (a.casefold(), a))[:MAX_ALIASES]
+
+
+@lru_cache(maxsize=4)
+def _folded(others: frozenset[str]) -> frozenset[str]:
+    """The titles taken, folded once a build (a render passes the same set for every
+    page: folding them all for each page made a build quadratic in its pages)."""
+    return frozenset({fold(t) for t in others} | {"index", "log", "contradictions"})
 
 
 def summary_claim(title: str, aliases: list[str], notes: list[SourceNote]) -> str:

@@ -7,11 +7,11 @@ result with what is on disk (kb.wiki.merge) and writes atomically.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kb.document import Block, Document, Section
-from kb.editors.base import Chapter, Claim, Topic
+from kb.editors.base import Chapter, Claim, SourceNote, Topic
 from kb.wiki.inert import inert
 from kb.wiki.page import Page
 from kb.wiki.stamp import stamped
@@ -214,6 +214,7 @@ def topic_page(
     related: list[str],
     callouts: list[Callout],
     family: Family = Family(),
+    mentioned: Sequence[SourceNote] = (),
 ) -> str:
     lines = [f"# {meta['title']}", ""]
     if family.parent:
@@ -221,6 +222,12 @@ def topic_page(
     lines += render_callouts(callouts)
     if sections.strip():
         lines += [sections.rstrip(), ""]
+    if mentioned:  # sources that name the page in passing (kb.build.known): kb's lines
+        lines += ["## Mentioned in", ""]
+        for n in mentioned:
+            said_ = " ".join(f"{said(c)} ({cite(n.source_title, c)})" for c in n.topic.claims)
+            lines.append(f"- [[{n.source_title}]]: {said_}")
+        lines += [""]
     if family.subtopics:
         lines += ["## Subtopics", ""]
         lines += [f"- [[{t}]] · {n} source{'s' * (n != 1)}" for t, n in family.subtopics]

@@ -155,6 +155,7 @@ class Planner:
             f"SELECT source, payload FROM mentions WHERE key IN ({marks}) AND source!=?",
             (*keys, rel),
         ).fetchall()
+        rows = [(s, p) for s, p in rows if not p.startswith('{"found"')]  # kb.build.known
         others = {src for src, _ in rows}
         if topic.kind == "entity" and others:
             return False

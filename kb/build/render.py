@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from functools import cached_property
 from pathlib import Path
 
 from kb.build import contradictions as contra
-from kb.build import evidence, relink, specials, subpages, versions
+from kb.build import evidence, known, relink, specials, subpages, versions
 from kb.build.adopt import unread
 from kb.build.brief import Briefs
 from kb.build.drafting import Drafted, Drafter
@@ -46,10 +47,10 @@ class Renderer:
         self.state, self.today = builder.state, builder.today
         self.wiki: Path = builder.cfg.wiki_dir
         self.titles = {r["path"]: r["title"] for r in self.state.sources().values()}
-        self.tree = subpages.tree(self.state, self.titles)  # split pages share their claims
+        model = bool(builder.editor.version)  # its pages leave found mentions out (known)
+        self.tree = subpages.tree(self.state, self.titles, not model)  # splits share claims
         self.status = contra.statuses(read_text(self.wiki / "contradictions.md"))
         self.links = relink.Links.of(self.state)  # pages a person renamed (kb.build.renames)
-        self.callouts = self._callouts()
         self.done: list[tuple] = []  # page rows written, recorded by commit()
         self.writes: list[tuple] = []  # (key, generated, path, text) to write, see flush_writes
         self.paths = {title: path for path, title in self.titles.items()}
@@ -69,7 +70,10 @@ class Renderer:
         briefs.moved = self.tree.moved
         self.drafter = Drafter(builder, briefs, force=getattr(builder, "force", False))
 
-    def _callouts(self) -> dict[str, list[Callout]]:
+    @cached_property
+    def callouts(self) -> dict[str, list[Callout]]:
+        """On first use: a build writing no page skips it (placing each callout on a
+        split page's family was most of a no-op build)."""
         out: dict[str, list[Callout]] = {}
         for row in self.state.db.execute("SELECT payload, pages FROM contradictions ORDER BY id"):
             c = contra.contradiction_from(json.loads(row[0]))
@@ -86,7 +90,7 @@ class Renderer:
     def run(self) -> None:
         gone = self.write_dirty()
         if self.record_conflicts():  # an editor found disagreements: show them too
-            self.callouts = self._callouts()
+            self.__dict__.pop("callouts", None)  # worked out again when next asked
             self.write_dirty()
         with self.state.transaction():
             moved = mark_mentioning_sources(self.state, [row["key"] for row in gone])
@@ -289,7 +293,7 @@ class Renderer:
                 thin.append(t)
             else:
                 topics.add(page)
-        topics = sorted(topics)
+        topics = sorted(topics | known.linked(self.state, _rel, self.live))
         extra = SourceExtras(
             digest.chapters,
             tuple(thin),
@@ -330,11 +334,14 @@ class Renderer:
         sources = [f"[[{n.source_title}]]" for n in notes]
         stamp = {"prompts": made.prompts} if made.prompts else {}
         family = subpages.family(self.tree, row["key"], self.live)
+        model = bool(self.b.editor.version)  # found mentions: kb lays them out (known)
+        named = known.mentioned(self.state, row["key"], self.titles) if model else []
 
         def render(updated: str) -> str:
             extra = {**family.meta(), **stamp}
             meta = self._meta(row, row["type"], updated, aliases=aliases, sources=sources, **extra)
-            return topic_page(meta, sections, related, self.callouts.get(row["key"], []), family)
+            callouts = self.callouts.get(row["key"], [])
+            return topic_page(meta, sections, related, callouts, family, named)
 
         under = self.tree.full(row["key"])  # a split page's index line: all it covers
         return render, summary_claim(row["title"], aliases, under), len(notes)

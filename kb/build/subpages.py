@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable
 
 from kb.build import split
+from kb.build.known import found as kb_found
 from kb.build.pages import Family, log_entry
 from kb.build.split import Rule
 from kb.editors.base import SourceNote, Topic, topic_from
@@ -32,9 +33,13 @@ MAX_DEPTH = 2  # a page, its sub-pages, theirs
 TYPES = ("concept", "entity")
 
 
-def page_notes(state: State, key: str, titles: dict[str, str]) -> list[SourceNote]:
+def page_notes(
+    state: State, key: str, titles: dict[str, str], found: bool = True
+) -> list[SourceNote]:
     """What the sources say on a page, source by source: the topics they give it, and
-    the claims of sources that only mention its name. `titles`: raw path -> title."""
+    the claims of sources that only mention its name (the editor's mention before one
+    kb found in the text; those only with `found`, see kb.build.known). `titles`: raw
+    path -> title."""
     contribs = state.contributions(key)
     contributing = {src for src, _ in contribs}
     rows = state.db.execute(
@@ -43,7 +48,9 @@ def page_notes(state: State, key: str, titles: dict[str, str]) -> list[SourceNot
         (key,),
     ).fetchall()
     mentioned: dict[str, dict] = {}
-    for source, payload in rows:
+    for source, payload in sorted(rows, key=lambda r: (r[0], kb_found(r[1]), r[1])):
+        if not found and kb_found(payload):
+            continue
         if source not in contributing and source not in mentioned:
             mentioned[source] = json.loads(payload)
     notes = [
@@ -70,13 +77,14 @@ class Tree:
         self.parent: dict[str, str] = {}
         self._full: dict[str, list[SourceNote]] = {}
         self._parts: dict[str, dict[str, list[SourceNote]]] = {}
+        self._shown: dict[str, set[tuple[str, str]]] = {}  # key -> (source, anchor) it cites
         self.add(found)
 
     def add(self, found: list[Rule]) -> None:
         for r in found:
             self.children.setdefault(r.parent, []).append(r)
             self.parent[r.sub] = r.parent
-        self._full, self._parts = {}, {}
+        self._full, self._parts, self._shown = {}, {}, {}
 
     def ancestors(self, key: str) -> list[str]:
         """The page's parent, its parent's... (a cycle in hand-edited frontmatter ends)."""
@@ -129,8 +137,11 @@ class Tree:
         family, found = [key], []
         for k in family:
             family += [r.sub for r in self.children.get(k, []) if r.sub not in family]
-            shown = {(n.source_title, c.anchor) for n in self.notes(k) for c in n.topic.claims}
-            if any(c in shown for c in cited):
+            if k not in self._shown:  # asked once for each contradiction on the family
+                self._shown[k] = {
+                    (n.source_title, c.anchor) for n in self.notes(k) for c in n.topic.claims
+                }
+            if any(c in self._shown[k] for c in cited):
                 found.append(k)
         return found or [key]
 
@@ -177,17 +188,18 @@ def _merged(notes: list[SourceNote]) -> list[SourceNote]:
     return sorted(out.values(), key=lambda n: (n.source_title.casefold(), n.source_title))
 
 
-def tree(state: State, titles: dict[str, str]) -> Tree:
-    """The build's Tree. `titles`: raw path -> source title."""
-    found = rules(state)
-    keys = {k for r in found for k in (r.parent, r.sub)}
+def tree(state: State, titles: dict[str, str], found: bool = True) -> Tree:
+    """The build's Tree. `titles`: raw path -> source title; `found`: the mentions kb
+    found in texts are notes (not with a model: kb.build.known)."""
+    rules_ = rules(state)
+    keys = {k for r in rules_ for k in (r.parent, r.sub)}
     names = {}
     if keys:
         marks = ",".join("?" * len(keys))
         names = dict(
             state.db.execute(f"SELECT key, title FROM pages WHERE key IN ({marks})", sorted(keys))
         )
-    return Tree(found, lambda key: page_notes(state, key, titles), names)
+    return Tree(rules_, lambda key: page_notes(state, key, titles, found), names)
 
 
 def dirty_keys(state: State) -> set[str]:
@@ -221,7 +233,7 @@ def split_dirty(builder) -> list[str]:
     if budget <= 0:
         return []
     titles = {r["path"]: r["title"] for r in state.sources().values()}
-    family = tree(state, titles)
+    family = tree(state, titles, not builder.editor.version)
     queue = [r for r in state.dirty_pages() if r["type"] in TYPES]
     made: list[str] = []
     while queue:

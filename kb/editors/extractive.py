@@ -31,12 +31,17 @@ from kb.editors.lang import of_text
 from kb.editors.quantities import of_sentence
 from kb.editors.sentences import Sentence, claim, split
 from kb.editors.shape import heads, items, shape
-from kb.editors.topics import candidates, name_of, select, sentence_topics
+from kb.editors.topics import candidates, name_of, select, sentence_topics, weak
 from kb.wiki.names import concept_key
 
 # Beyond its own topics, how many other names and terms a source offers to pages that
 # exist (it never creates a page from these): how sources meet on one page.
 MENTIONS = 40
+# A source this short (a clip, a note) may say a name or term once and be about it: such
+# names are offered as weak mentions (kb.editors.topics.weak), so sources that each say
+# one once can give it a page together (kb.build.known). A longer source that says a
+# name once is passing it by.
+SHORT = 300  # words
 # A long source has more to say: about a topic per 200 words beyond the configured floor
 # (topics_per_source), up to the configured ceiling (max_topics_per_source).
 WORDS_PER_TOPIC = 200
@@ -91,13 +96,17 @@ class ExtractiveEditor:
         summary = sorted(top[: self.summary])
         points = sorted(top[self.summary : self.summary + self.key_points])
         topics = [self._topic(c, aliases, sents, scores, by_sentence) for c, aliases in chosen]
+        seldom = []
+        if size < SHORT:
+            taken = {c.key for c, _ in ranked_topics}
+            seldom = weak(found, taken, size, sents, lang.grammar)
         return Digest(
             summary=tuple(claim(sents[i]) for i in summary),
             key_points=tuple(claim(sents[i]) for i in points),
             topics=tuple(topics),
             mentions=tuple(
                 self._topic(c, aliases, sents, scores, by_sentence)
-                for c, aliases in extra
+                for c, aliases in [*extra, *((c, sorted(c.aliases)) for c in seldom)]
                 if c.special or c.entity  # names and terms, not plain words
             ),
             quantities=tuple(

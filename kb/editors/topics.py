@@ -23,7 +23,7 @@ from kb.editors.lang import Language
 from kb.editors.names import names
 from kb.editors.phrases import Candidate, title_case, tokens
 from kb.editors.sentences import Sentence
-from kb.editors.worth import EVERYDAY, Context, band, score
+from kb.editors.worth import EVERYDAY, Context, band, promising, score
 from kb.wiki.names import concept_key
 
 LEDE_WORDS = 12  # a sentence this long opens the prose, where a title or byline does not
@@ -176,6 +176,28 @@ def select(
         if not folded and not _verb(cand, sentences):
             chosen.append((cand, sorted(cand.aliases)))
     return [(c, a) for c, a in chosen if not _covered(c, chosen)]
+
+
+def weak(
+    found: dict[str, Candidate],
+    taken: set[str],
+    words: int,
+    sentences: list[Sentence] = (),
+    grammar: bool = True,
+) -> list[Candidate]:
+    """Candidates said too seldom for a topic that would be one if said enough
+    (kb.editors.worth.promising), in key order; not the `taken` keys (topics and
+    mentions), not a verb, nor a word said only inside a longer promising one ("KV" in
+    "KV cache": the longer one is the term)."""
+    ctx = Context(found, words, grammar)
+    out = [
+        c
+        for k, c in sorted(found.items())
+        if k not in taken and not score(c, ctx) and promising(c, ctx) and not _verb(c, sentences)
+    ]
+    return [
+        c for c in out if not any(_inside(c.key, o.key) and c.sentences <= o.sentences for o in out)
+    ]
 
 
 def _verb(c: Candidate, sentences: list[Sentence]) -> bool:

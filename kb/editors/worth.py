@@ -30,6 +30,13 @@ ranks a candidate higher; so do rarity and, less and less, repetition.
 In a language other than English, whose grammar kb does not know, a term also needs
 evidence and three sentences; names are judged alike in every language.
 
+A candidate a short source says too seldom may still be `promising`: it would pass its
+band's gate were it said often enough, and the source shows it is a name (a name, a rare
+acronym) or a term (evidence: it defines it, heads or opens a sentence with it). Such a
+one is offered to other sources as a weak mention (kb.editors.extractive), and gets a
+page once the sources together say it enough (kb.build.known); an everyday word or a
+plural never does.
+
     python -c "import kb.editors.worth as w; print(w.__doc__)"
 """
 
@@ -143,6 +150,27 @@ def _said_plainly(c: Candidate, n: int) -> bool:
     verb, "huiría", or an inflection, "оливковым маслом", from a term), a term must be
     defined, paired or in a heading, and said three times."""
     return n >= 3 and bool(c.evidence - {"subject"})
+
+
+# Bands whose gate asks for more than repetition: said once, their words prove nothing.
+NEVER_WEAK = frozenset({"plural", "everyday", "everyday phrase"})
+
+
+def promising(c: Candidate, ctx: Context) -> bool:
+    """Would this candidate, said in too few sentences, pass its band's gate if said in
+    enough of them (across sources)? Said once, a term needs evidence here ("the KV
+    cache is paged": a subject), since "cache lives" or "torchao implements fp8" said
+    once is no term, and an acronym must be a rare one ("HBM", not "KV" or "GPU")."""
+    if not c.sentences or c.key in function_words():
+        return False
+    kind = band(c)
+    if kind in NEVER_WEAK or (kind != "name" and not c.evidence):
+        return False  # "torchao implements fp8", "spotty" said once prove nothing
+    if kind == "name" and not c.entity and c.zipf >= RARE and not c.evidence & STRONG:
+        return False  # "KV", "GPU" said once: an acronym too common to prove a term
+    if not c.entity and not ctx.grammar:
+        return False  # a language whose grammar (or frequencies) kb does not know
+    return BANDS[kind](c, 3, ctx) > 0
 
 
 def score(c: Candidate, ctx: Context) -> float:

@@ -4,9 +4,10 @@ pages, as one operation (one entry in log.md, one commit of wiki/).
 Some pages only make sense together (kb.history.together): accepting a page accepts the
 staged pages it needs (a page it links to that would be created, a source page it
 cites); rejecting a page rejects those that need it. A rejected source page rejects its
-source: it is held and taken back, as an undo does, and the pages still staged are
-staged again without it. So every partial choice leaves links that resolve, and a state
-that counts only pages that exist.
+source: it is held and taken back, as an undo does, and so does a page to be created
+reject the sources that make it; the other pages reached (a source page that only names
+a rejected page among them) are staged again without what was taken back. So every
+partial choice leaves links that resolve, and a state that counts only pages that exist.
 
 A rejected page that exists keeps its text: kb leaves it as it is until something it is
 built from changes (a source touching it is added, changed or retracted); then it is
@@ -167,7 +168,8 @@ def reject(builder: Builder, pages: list[str] | None = None, reason: str = "") -
     chosen, also = _widen(builder, pages, together.rejecting)
     review = _review(builder)
     every = _unsettled(builder, review, before)
-    taking = every if not pages else sorted(_sources(builder, chosen, review).values())
+    named = [s for s in chosen if s.title not in also]
+    taking = every if not pages else _taking(builder, named, chosen, review)
     builder.record.run = state.start_run(builder.clock(), "reject")
     with state.transaction():
         for s in chosen:  # their text on disk stands, until what they are built from changes
@@ -187,6 +189,25 @@ def reject(builder: Builder, pages: list[str] | None = None, reason: str = "") -
     undoes = (review.commit or str(review.run)) if review and whole else None
     builder.finish("reject", undoes=undoes)
     return settled
+
+
+def _taking(builder: Builder, named: list[Staged], chosen: list[Staged], review) -> list[str]:
+    """The sources a reject of the `named` pages takes back: a named source page's, and
+    those that make a named page to be created (kept, they would make it again). A source
+    whose page the reject reaches only because it links a rejected page is kept: it may
+    merely name it (kb.build.known), and its page is staged again, rendered once the
+    others are taken back, so it links only pages still made. When no source is taken
+    back, nothing is staged again: then every source page reached goes (none is left
+    unwritten while its source counts as ingested)."""
+    ingested = set(review.ingested) if review is not None else set()
+    out = set(_sources(builder, named, review).values())
+    for s in named:
+        if s.change == "create":
+            rows = builder.state.db.execute(
+                "SELECT source FROM contributions WHERE page_key=?", (s.key,)
+            )
+            out |= {r[0] for r in rows} & ingested
+    return sorted(out or _sources(builder, chosen, review).values())
 
 
 def _unsettled(builder: Builder, review, staged: set[str]) -> list[str]:
@@ -238,6 +259,15 @@ def _take_back(builder: Builder, review, taking: list[str], settled: Settled, ke
             for s in settled.pages:
                 if (wiki / s.rel).exists():
                     state.db.execute("UPDATE pages SET dirty=0 WHERE key=?", (s.key,))
+    else:  # the pages reached, not named: written again from what is left, since a source
+        # they cite may be kept (_taking); not a removal (a page named may still link it),
+        # nor an answer (kb writes one only when asked)
+        also = set(settled.also)
+        again = [(s.key,) for s in settled.pages if s.title in also and s.change != "remove"]
+        with builder.state.transaction():
+            builder.state.db.executemany(
+                "UPDATE pages SET dirty=1 WHERE key=? AND type!='answer'", again
+            )
     builder.review = Restaging(builder, keys) if keys else None
     render.finish(builder)
     if builder.review is not None:

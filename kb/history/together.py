@@ -8,8 +8,9 @@ A staged page *needs* another staged page when it could not be written without i
   land its new text, which no longer does).
 
 Accepting pages accepts what they need, transitively; rejecting pages rejects what needs
-them. A rejected source page rejects its source (kb.history.review holds it and takes it
-back, as an undo does), so nothing is left citing it.
+them. A rejected source page rejects its source (kb.history.settle holds it and takes it
+back, as an undo does), so nothing is left citing it; which sources that is, and which
+pages reached are only staged again, kb.history.settle decides.
 
     python -c "from kb.history.together import accepting; help(accepting)"
 """
