@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import random
 
+import pytest
+import yaml
+
+from kb.wiki import page as page_mod
 from kb.wiki.atomic import write_atomic
 from kb.wiki.links import Target, find_links, problem
 from kb.wiki.names import concept_key, fold, safe_title, unique_title
-from kb.wiki.page import Page, anchors
+from kb.wiki.page import Page, anchors, emits_alike, render_frontmatter
 
 
 @pytest.mark.parametrize(
@@ -76,6 +81,42 @@ def test_frontmatter_round_trips_byte_identically():
     again = Page.parse(text)
     assert again.meta["created"] == "2026-11-21"
     assert again.render() == text
+
+
+def _fuzzed(rng: random.Random) -> str:
+    """A frontmatter string made to trip an emitter: YAML's own syntax, words it reads as
+    other types, non-ASCII, line breaks and emoji, short and long."""
+    chars = [*"abXY09 -_:#'\"[]{}|>!%@&*?,.`~\\/=+^$()\t\n", *"üé日ß–—…\u00a0\u200b\ufeff"]
+    chars += [*"\x85\u2028\x07", "\U0001f642"]
+    text = "".join(rng.choice(chars) for _ in range(rng.randint(1, 40)))
+    if rng.random() < 0.2:
+        text = rng.choice(["yes", "null", "~", "1e3", "12:30", "2026-01-01", "-", "on"]) + text
+    if rng.random() < 0.05:  # a stamp's alphabet
+        text = "".join(rng.choice("aZ09._-~") for _ in range(rng.randint(300, 1200)))
+    if rng.random() < 0.1:
+        text = (text * 40)[: rng.randint(300, 1200)]
+    return f"[[{text}]]" if rng.random() < 0.1 else text
+
+
+def test_frontmatter_is_written_alike_by_either_yaml_emitter():
+    """kb.wiki.page hands libyaml only the values it writes byte for byte as PyYAML's own
+    emitter does; every other page keeps the pure-Python emitter, so no page's bytes
+    depend on which one ran."""
+    pure = page_mod._Dumper
+    rng, checked, refused = random.Random(20261201), 0, 0
+    for _ in range(3000):
+        text = _fuzzed(rng)
+        meta = {"title": text, "aliases": [text, text[::-1]], "created": dt.date(2026, 12, 1)}
+        if not emits_alike(meta):
+            refused += 1
+            continue
+        fast = yaml.dump(meta, Dumper=page_mod._FastDumper, sort_keys=False,
+                         allow_unicode=True, width=1000)  # fmt: skip
+        assert fast == yaml.dump(meta, Dumper=pure, sort_keys=False, allow_unicode=True,
+                                 width=1000), text  # fmt: skip
+        checked += 1
+    assert checked > 400 and refused > 400  # both paths are exercised
+    assert "- 🙂 notes" in render_frontmatter({"title": "T", "aliases": ["🙂 notes"]})
 
 
 def test_broken_frontmatter_stays_in_the_body():

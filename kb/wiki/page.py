@@ -56,6 +56,35 @@ def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str_presenter)
 
 
+class _FastDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    pass
+
+
+_FastDumper.add_representer(str, _str_presenter)
+
+# libyaml's emitter is several times faster, but it escapes characters outside the Basic
+# Multilingual Plane ("\U0001F642" for an emoji), writes line separators differently and
+# folds long quoted strings elsewhere. Pages must come out byte for byte as they always
+# have, so it is used only for values both emitters write alike (checked by a fuzz test,
+# tests/test_wiki_layer.py): printable BMP text, and past 300 characters (kb's stamp, a
+# long title) only letters, digits, spaces and punctuation other than brackets.
+_OUTSIDE = re.compile(r"[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd]")
+_LONG_ALIKE = re.compile(r"[\w ,.;:!?()'\"#\\\-–—…~|>%@&*`/=+^$]*")
+
+
+def emits_alike(value: object) -> bool:
+    """Whether libyaml writes `value` (frontmatter) exactly as PyYAML's own emitter does."""
+    if isinstance(value, str):
+        if _OUTSIDE.search(value):
+            return False
+        return len(value) <= 300 or _LONG_ALIKE.fullmatch(value) is not None
+    if isinstance(value, list):
+        return all(emits_alike(v) for v in value)
+    if isinstance(value, dict):
+        return all(emits_alike(k) and emits_alike(v) for k, v in value.items())
+    return True
+
+
 def _normalize(value: object) -> object:
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
@@ -109,7 +138,8 @@ def render_frontmatter(meta: dict) -> str:
     for key in ("created", "updated", "published"):
         if isinstance(ordered.get(key), str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", ordered[key]):
             ordered[key] = dt.date.fromisoformat(ordered[key])
-    text = yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+    dumper = _FastDumper if emits_alike(ordered) else _Dumper
+    text = yaml.dump(ordered, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{text}---\n"
 
 
