@@ -6,6 +6,7 @@ on whether sources came in one build or one by one, nor on a lost .kb/.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -215,3 +216,16 @@ def test_a_build_with_no_new_page_name_judges_no_name_again(example_vault, monke
 
     monkeypatch.setattr(known, "fires", judged)
     build(example_vault)
+
+
+def test_the_dry_run_lists_the_pages_a_clip_would_join(example_vault):
+    build(example_vault)
+    add(example_vault, {"clip.md": CLIP})
+    result = run("build", "--dry-run", "--json", "--root", str(example_vault))
+    (entry,) = json.loads(result.output)["plan"]
+    assert {"KV cache", "tinyserve"} <= set(entry["update"])
+    before = snapshot(example_vault / "wiki")
+    build(example_vault)
+    after = snapshot(example_vault / "wiki")
+    changed = {Path(k).stem for k in after if before.get(k) != after[k]}
+    assert set(entry["update"]) <= changed  # what it said it would touch, it touched

@@ -313,10 +313,12 @@ class Builder:
                 continue
             estimate, price = self._estimate(doc)
             self.report.estimates[rel] = (estimate.input_tokens, estimate.output_tokens, price)
+            made = {t for _, _, t, new in plan.topics if new}
+            named = set(known.would_join(self.state, doc))  # existing pages its text names
             self.report.planned[rel] = {
                 "source page": [plan.source_title],
-                "create": sorted({t for _, _, t, new in plan.topics if new}),
-                "update": sorted({t for _, _, t, new in plan.topics if not new}),
+                "create": sorted(made),
+                "update": sorted({t for _, _, t, new in plan.topics if not new} | named),
             }
         self._dry_rewrites()
         self.report.seconds = self.clock() - start

@@ -49,6 +49,7 @@ from collections.abc import Iterable
 
 from kb.build.notes import doc_from
 from kb.build.plan import Plan, Planner
+from kb.document import Document
 from kb.editors.base import Digest, SourceNote, Topic, dumps, topic_from
 from kb.editors.extractive import SHORT
 from kb.editors.lang import function_words, language
@@ -154,6 +155,17 @@ def names_in(sentences: list[Sentence], vocab: Iterable[str]) -> dict[str, list[
                 if k in vocab and (not out[k] or out[k][-1] is not s):
                     out[k].append(s)
     return dict(out)
+
+
+def would_join(state: State, doc: Document) -> list[str]:
+    """The existing pages a source's text names and would join (a dry run's look: the
+    pass itself runs once the build's sources are recorded, see `join`)."""
+    sentences = split(doc)
+    if sum(len(s.plain.split()) for s in sentences) >= SHORT:
+        return []
+    vocab = vocabulary(page_names(state), judged(state))
+    keys = {vocab[k] for k in names_in(sentences, vocab)}
+    return sorted(state.page(k)["title"] for k in keys)
 
 
 def words_of(sentences: list[Sentence]) -> set[str]:
