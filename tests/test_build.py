@@ -495,3 +495,38 @@ def test_init_over_a_file_is_a_clear_usage_error(tmp_path):
     (tmp_path / "taken").write_text("a file")
     result = run("init", str(tmp_path / "taken"))
     assert result.exit_code == 2 and "cannot make a vault in" in result.output
+
+
+# Three sources about one reading of HBM: the timing note disagrees with both others, and
+# the two others agree with each other, so the log's number finds its closest match agrees.
+TIMINGS = {
+    "a.md": "# Bandwidth notes\n\nReading the whole HBM of a tinyserve node takes about 20"
+    " milliseconds at full bandwidth.\n",
+    "d.md": "# Scheduler log\n\nA decode step on a tinyserve node reads the whole HBM at full"
+    " bandwidth in about 30 milliseconds, says the scheduler log of the weekly sync.\n",
+    "c.md": "# Decode timing\n\nA decode step on a tinyserve node reads the whole HBM at full"
+    " bandwidth in about 30 milliseconds, says the scheduler log.\n",
+}
+
+
+def _contradiction_ids(vault: Path, batches: list[list[str]]) -> set[str]:
+    for batch in batches:
+        for name in batch:
+            (vault / "raw" / name).write_text(TIMINGS[name])
+        assert build(vault).exit_code == 0
+    return set(
+        re.findall(r"^\| (c-[0-9a-f]{8}) ", (vault / "wiki/contradictions.md").read_text(), re.M)
+    )
+
+
+def test_a_contradiction_is_found_whichever_source_came_first(tmp_path):
+    """A new number whose closest match agrees with it is still paired with an older
+    number whose closest match it is: the pair is judged from both of its numbers, as a
+    build of every source at once judges it."""
+    vaults = {}
+    for name in ("once", "grown"):
+        run("init", "--no-git", str(tmp_path / name))
+        vaults[name] = tmp_path / name
+    once = _contradiction_ids(vaults["once"], [["a.md", "d.md", "c.md"]])
+    grown = _contradiction_ids(vaults["grown"], [["a.md"], ["d.md"], ["c.md"]])
+    assert len(once) == 2 and grown == once

@@ -109,6 +109,19 @@ class QuantityIndex:
                 out.append((shared, other_source, o))
         return out
 
+    def neighbours(self, mine: list[tuple[str, Quantity]]) -> list[tuple[str, Quantity]]:
+        """The numbers of other sources near these, in index order: each is asked for its
+        own closest too, so that a pair is judged from both of its numbers whichever
+        source came first (a build of all sources at once asks every number)."""
+        sources = {source for source, _ in mine}
+        seen: dict[tuple[str, Quantity], None] = {}
+        for source, q in mine:
+            for _shared, other, o in self._near(source, q):
+                if other not in sources:
+                    seen.setdefault((other, o))
+        order = {item: i for i, item in enumerate(self.items)}
+        return sorted(seen, key=order.__getitem__)
+
     def contradictions(self, mine: Iterable[tuple[str, Quantity]]) -> list[Contradiction]:
         """For each number, its closest disagreeing numbers in other sources."""
         found: dict[str, Contradiction] = {}

@@ -139,7 +139,9 @@ def _number_candidates(state: State) -> list[Contradiction]:
     index = QuantityIndex()
     for unit in sorted({q.unit for _, q in mine}):
         index.add_all((s, quantity_from(p)) for s, p in state.quantities(unit))
-    return index.contradictions(mine)
+    pending = {s for s, _ in mine}
+    found = index.contradictions(mine + index.neighbours(mine))
+    return [c for c in found if c.a_source in pending or c.b_source in pending]
 
 
 def _statement_candidates(state: State, pending: set[str]) -> list[Contradiction]:
