@@ -246,3 +246,33 @@ def test_a_sub_page_split_again_shares_its_own_claims_and_each_claim_stays_once(
     assert tree.notes("kv q a")[0].topic.aliases == ()
     looped = Tree([Rule("a", "b", "x", 1), Rule("b", "a", "y", 2)], lambda key: [], {})
     assert looped.notes("a") == [] and looped.depth("a") == 1
+
+
+def test_rules_added_a_split_at_a_time_show_what_they_show_made_at_once():
+    """Tree.add keeps what it worked out outside the family a rule changes: the notes
+    asked between splits are what a tree given every rule from the start shows."""
+    texts = [
+        "KV cache quantization to int8 keeps accuracy.",
+        "KV cache quantization to int4 loses accuracy.",
+        "Paged attention maps the KV cache through a block table.",
+        "Batching groups requests by length.",
+    ]
+    claims = tuple(Claim(t, f"p{i}", t) for i, t in enumerate(texts))
+    own = {
+        "kv": [SourceNote("S", Topic("kv", "KV cache", "concept", (), claims[:3]))],
+        "batch": [SourceNote("S", Topic("batch", "Batching", "concept", (), claims[3:]))],
+    }
+    rules = [
+        Rule("kv", "kv q", "quantization", 1),
+        Rule("kv", "kv p", "paged attention", 2),
+        Rule("kv q", "kv q a", "int4", 3),
+    ]
+    titles = {"kv": "KV cache", "kv q": "KV cache – q", "kv p": "KV cache – p", "kv q a": "a"}
+    keys = ["kv", "batch", "kv q", "kv p", "kv q a"]
+    whole = Tree(rules, lambda key: own.get(key, []), titles)
+    grown = Tree([], lambda key: own.get(key, []), titles)
+    for rule in rules:
+        [grown.notes(k) for k in keys]  # worked out, then changed by the next split
+        grown.add([rule])
+    assert [grown.notes(k) for k in keys] == [whole.notes(k) for k in keys]
+    assert [grown.full(k) for k in keys] == [whole.full(k) for k in keys]

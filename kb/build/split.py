@@ -93,14 +93,24 @@ def _grams(text: str) -> tuple[tuple[str, str, bool], ...]:
 
 def terms_of(claim: Claim) -> frozenset[str]:
     """The terms a claim contains, in its own-words text and its quote."""
-    return frozenset(t for text in {claim.text, claim.quote} for t, _, _ in _grams(text))
+    return _terms(claim.text, claim.quote)
+
+
+@lru_cache(maxsize=100_000)  # a claim is placed again on every page of its family
+def _terms(text: str, quote: str) -> frozenset[str]:
+    return frozenset(t for s in {text, quote} for t, _, _ in _grams(s))
 
 
 def defines(claim: Claim, title: str) -> bool:
     """The claim says what the page is ("KV cache is ..."): it stays on the parent."""
-    name = re.escape(" ".join(title.split()).casefold())
     text = " ".join(claim.text.split()).casefold()
-    return re.search(rf"(?<!\w){name}\s+(?:is|are|means|refers)\b", text) is not None
+    return _definition(title).search(text) is not None
+
+
+@lru_cache(maxsize=10_000)  # asked for every claim of a page
+def _definition(title: str) -> re.Pattern[str]:
+    name = re.escape(" ".join(title.split()).casefold())
+    return re.compile(rf"(?<!\w){name}\s+(?:is|are|means|refers)\b")
 
 
 def place(claim: Claim, rules: list[Rule], title: str) -> str | None:
@@ -186,10 +196,13 @@ def choose(notes: list[SourceNote], names: list[str], budget: int) -> list[Group
     ]
     cover: dict[str, set[int]] = {}
     forms: dict[str, Counter] = {}
+    allowed: dict[str, bool] = {}  # a term recurs in many claims; _allowed is slow
     for i, (_, c, _) in enumerate(items):
         for text in {c.text, c.quote}:
             for term, surface, start in _grams(text):
-                if _allowed(term, banned):
+                if term not in allowed:
+                    allowed[term] = _allowed(term, banned)
+                if allowed[term]:
                     cover.setdefault(term, set()).add(i)
                     forms.setdefault(term, Counter())[(surface, start)] += 1
     left = set(range(len(items)))

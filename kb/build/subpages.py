@@ -78,13 +78,35 @@ class Tree:
         self._full: dict[str, list[SourceNote]] = {}
         self._parts: dict[str, dict[str, list[SourceNote]]] = {}
         self._shown: dict[str, set[tuple[str, str]]] = {}  # key -> (source, anchor) it cites
+        self._cyclic = False  # a page its own ancestor (hand-edited frontmatter)
         self.add(found)
 
     def add(self, found: list[Rule]) -> None:
         for r in found:
             self.children.setdefault(r.parent, []).append(r)
             self.parent[r.sub] = r.parent
-        self._full, self._parts, self._shown = {}, {}, {}
+        self._cyclic = self._cyclic or any(r.parent in self._below(r.sub) for r in found)
+        if self._cyclic:  # the notes of a cycle depend on which page is asked first
+            self._full, self._parts, self._shown = {}, {}, {}
+            return
+        # split_dirty adds rules a split at a time, hundreds a build: a rule changes how
+        # its parent's notes are shared out, so only what lies under the parent changes
+        for parent in {r.parent for r in found}:
+            self._parts.pop(parent, None)
+            self._shown.pop(parent, None)
+            for key in self._below(parent) - {parent}:
+                for cache in (self._full, self._parts, self._shown):
+                    cache.pop(key, None)
+
+    def _below(self, key: str) -> set[str]:
+        """The page and every page under it."""
+        out, todo = set(), [key]
+        while todo:
+            k = todo.pop()
+            if k not in out:
+                out.add(k)
+                todo += [r.sub for r in self.children.get(k, [])]
+        return out
 
     def ancestors(self, key: str) -> list[str]:
         """The page's parent, its parent's... (a cycle in hand-edited frontmatter ends)."""
