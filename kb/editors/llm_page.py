@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from kb.editors.base import Claim, Conflict, PageBrief
-from kb.wiki.inert import ACTIVE_TAG, INLINE_JS, RUNNABLE_FENCE
+from kb.wiki.inert import RUNNABLE_FENCE, active
 from kb.wiki.links import find_links
 from kb.wiki.names import fold
 
@@ -175,9 +175,9 @@ def _line_problems(text: str) -> list[str]:
             out.append("`%%` comments hide text from readers; remove them")
         if re.match(r"^\s*>\s*\[!", line):
             out.append("callouts are kb's (contradictions are reported in `conflicts`)")
-        if ACTIVE_TAG.search(line) or INLINE_JS.search(line):
+        if found := active(line):
             out.append(
-                f"`{line[:60]}` holds an HTML tag or a query Obsidian would run; kb allows neither"
+                f"`{found[:60]}` is an HTML tag or a query Obsidian would run; kb allows neither"
             )
         for bang, target in _MD_LINK.findall(line):
             if bang or not re.match(r"https?://", target):
