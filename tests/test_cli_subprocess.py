@@ -49,16 +49,8 @@ def test_ctrl_c_says_what_is_kept_and_how_to_go_on(tmp_path):
     assert kb("init", str(vault), cwd=tmp_path).returncode == 0
     script = Path(__file__).parents[1] / "bench" / "synth.py"
     subprocess.run([sys.executable, str(script), str(vault / "raw"), "--n", "200"], check=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("KB_ROOT", "ANTHROPIC_API_KEY")}
-    build = subprocess.Popen(
-        [sys.executable, "-m", "kb", "build"],
-        cwd=vault,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
-    )
+    terminal = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731 -- as in a shell
+    build = _build_process(vault, preexec_fn=terminal)
     db = vault / ".kb" / "state.db"
     deadline = time.monotonic() + 60
     while not _ingested(db) and build.poll() is None and time.monotonic() < deadline:
@@ -71,6 +63,20 @@ def test_ctrl_c_says_what_is_kept_and_how_to_go_on(tmp_path):
     assert again.returncode == 0 and "unchanged" in again.stdout
 
 
+def _build_process(vault: Path, **popen) -> subprocess.Popen:
+    """`kb build` in `vault` as its own process, its output piped (no key, no KB_ROOT)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KB_ROOT", "ANTHROPIC_API_KEY")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kb", "build"],
+        cwd=vault,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
 def _ingested(db: Path) -> bool:
     try:
         with sqlite3.connect(db) as conn:
@@ -80,16 +86,8 @@ def _ingested(db: Path) -> bool:
 
 
 def test_a_build_into_a_pipe_says_it_waits_for_the_lock(example_vault):
-    env = {k: v for k, v in os.environ.items() if k not in ("KB_ROOT", "ANTHROPIC_API_KEY")}
     with lock.hold(example_vault / ".kb", "kb watch"):
-        build = subprocess.Popen(
-            [sys.executable, "-m", "kb", "build"],
-            cwd=example_vault,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        build = _build_process(example_vault)
         first = build.stderr.readline()  # blocks until kb says something
         assert "waiting for the lock held by kb watch" in first and build.poll() is None
     out, _ = build.communicate(timeout=60)

@@ -57,6 +57,15 @@ def copy_vault(tmp_path: Path, name: str) -> Path:
     return vault
 
 
+def assert_rebuilt_alike(lost: Path, wiki: Path) -> None:
+    """`lost` (the same sources, renamed alike) rebuilt after a deleted .kb/ gives `wiki`."""
+    shutil.rmtree(lost / ".kb")
+    built(lost)
+    got, want = snapshot(lost / "wiki"), snapshot(wiki)
+    got.pop("log.md"), want.pop("log.md")
+    assert got == want
+
+
 def assert_healthy(vault: Path) -> None:
     wiki = vault / "wiki"
     assert broken_links(wiki) == []
@@ -155,11 +164,7 @@ def test_a_renamed_source_page_keeps_its_name_through_changes_and_a_lost_state(
     assert meta["title"] == "Weekly sync notes" and meta["aliases"] == ["tinyserve weekly sync"]
     assert not (wiki / "sources" / "tinyserve weekly sync.md").exists()
     assert_healthy(example_vault)
-    shutil.rmtree(lost / ".kb")
-    built(lost)
-    got, want = snapshot(lost / "wiki"), snapshot(wiki)
-    got.pop("log.md"), want.pop("log.md")
-    assert got == want
+    assert_rebuilt_alike(lost, wiki)
     raw = example_vault / "raw" / "tinyserve-weekly-sync.md"
     raw.write_text(raw.read_text() + "\nChen will write up the decode stall numbers.\n")
     built(example_vault)  # a changed source keeps its page's name
@@ -250,8 +255,4 @@ def test_a_split_page_and_its_sub_page_renamed_keep_their_family(example_vault, 
     parent = Page.parse((wiki / "concepts" / "Prefill phase.md").read_text())
     assert "[[Prompt tokens]]" in parent.meta["subtopics"]
     assert_healthy(example_vault)
-    shutil.rmtree(lost / ".kb")
-    built(lost)
-    got, want = snapshot(lost / "wiki"), snapshot(wiki)
-    got.pop("log.md"), want.pop("log.md")
-    assert got == want
+    assert_rebuilt_alike(lost, wiki)
