@@ -298,6 +298,7 @@ class Builder:
             c.max_topics_per_source,
         )
         found, self.report.moved = moves.pairs(self.state, found)  # they keep their pages
+        lookout = known.Lookout(self.state)
         for rel in found.deleted:
             rows = self.state.db.execute(
                 "SELECT p.title FROM contributions c JOIN pages p ON p.key=c.page_key"
@@ -314,7 +315,7 @@ class Builder:
             estimate, price = self._estimate(doc)
             self.report.estimates[rel] = (estimate.input_tokens, estimate.output_tokens, price)
             made = {t for _, _, t, new in plan.topics if new}
-            named = set(known.would_join(self.state, doc))  # existing pages its text names
+            named = set(lookout.pages(doc))  # existing pages its text names
             self.report.planned[rel] = {
                 "source page": [plan.source_title],
                 "create": sorted(made),

@@ -46,6 +46,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cached_property
 
 from kb.build.notes import doc_from
 from kb.build.plan import Plan, Planner
@@ -157,15 +158,25 @@ def names_in(sentences: list[Sentence], vocab: Iterable[str]) -> dict[str, list[
     return dict(out)
 
 
-def would_join(state: State, doc: Document) -> list[str]:
-    """The existing pages a source's text names and would join (a dry run's look: the
-    pass itself runs once the build's sources are recorded, see `join`)."""
-    sentences = split(doc)
-    if sum(len(s.plain.split()) for s in sentences) >= SHORT:
-        return []
-    vocab = vocabulary(page_names(state), judged(state))
-    keys = {vocab[k] for k in names_in(sentences, vocab)}
-    return sorted(state.page(k)["title"] for k in keys)
+class Lookout:
+    """The existing pages a source's text names and would join: a dry run's look (the
+    pass itself runs once the build's sources are recorded, see `join`). The names are
+    read from the state once, and only when a short source asks."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    @cached_property
+    def vocab(self) -> dict[str, str]:
+        return vocabulary(page_names(self.state), judged(self.state))
+
+    def pages(self, doc: Document) -> list[str]:
+        sentences = split(doc)
+        if sum(len(s.plain.split()) for s in sentences) >= SHORT:
+            return []
+        vocab = self.vocab
+        keys = {vocab[k] for k in names_in(sentences, vocab)}
+        return sorted(self.state.page(k)["title"] for k in keys)
 
 
 def words_of(sentences: list[Sentence]) -> set[str]:
