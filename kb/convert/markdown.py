@@ -154,7 +154,7 @@ def convert(path: Path, limits: object = None) -> Document:
     is_markdown = path.suffix.lower() in (".md", ".markdown")
     text = textio.decode_text(path.read_bytes(), "markdown" if is_markdown else "text")
     front, body = split_frontmatter(text)
-    known = _first(front.get("title"))
+    known = _first(front.get("title")) or None
     if is_markdown:
         h1, sections = build_sections(split_blocks(body), known)
     else:
