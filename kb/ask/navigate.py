@@ -77,6 +77,15 @@ class Candidate:
     score: float
 
 
+@dataclass
+class Lowered:
+    """Each entry's text as the shortlist's substring tests read it."""
+
+    folded: dict[str, str]  # key -> casefolded "title summary", for the terms' idf
+    titles: dict[str, str]  # key -> lower-cased title, curly apostrophes straightened
+    summaries: dict[str, str]  # key -> the same of its summary
+
+
 class Index:
     """The pages table (no page text) and the alias registry, read through one State."""
 
@@ -88,7 +97,20 @@ class Index:
         self.entries = {r[0]: Entry(r[0], r[1], r[2], r[3], r[4] or "", r[5] or 0) for r in rows}
         self._files: dict[str, dict[str, tuple[str, str]]] = {}
         self._bodies: dict[str, str | None] = {}
+        self._lowered: Lowered | None = None
         self.signatures = Signatures(state.db)
+
+    def lowered(self) -> Lowered:
+        """The entries' titles and summaries as the shortlist tests them, worked out once
+        per Index (a server keeps its Index between calls while the pages are unchanged)."""
+        if self._lowered is None:
+            low = Lowered({}, {}, {})
+            for k, e in self.entries.items():
+                low.folded[k] = f"{e.title} {e.summary}".casefold()
+                low.titles[k] = e.title.lower().replace("’", "'")
+                low.summaries[k] = e.summary.lower().replace("’", "'")
+            self._lowered = low
+        return self._lowered
 
     def body(self, entry: Entry) -> str | None:
         """The page's text after its frontmatter, read once per question (the Reader and
@@ -171,28 +193,26 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     what its summary holds, or SIGNATURE times what its signature holds if that is more
     (a source page that states what no title names). Stemming thousands of titles and
     summaries was most of the cost on a large wiki, so each score is first bounded by
-    substring tests (a question stem is a prefix of the word it matches) and made exact
-    only while the entry could still make the list."""
-    texts = {k: f"{e.title} {e.summary}".casefold() for k, e in index.entries.items()}
-    q.weigh(texts.values())
+    substring tests (a question stem is a prefix of the word it matches), one pass over
+    all titles and one over all summaries per probe, and made exact only while the entry
+    could still make the list."""
+    low = index.lowered()
+    q.weigh(low.folded.values())
     synonyms(index, q)
     by_alias = _by_alias(index, q)
     signed = _by_signature(index, q)
-    probes = [p for t in q.terms for p in q.probes(t)]
-
-    def share(text: str) -> float:  # at least q.match(text): substrings, no stemming
-        return q.bound(text.lower().replace("’", "'"))
-
+    plan, total = q.plan()
+    in_title, in_summary = _held(low.titles, plan), _held(low.summaries, plan)
     scored, bounded = [], []
-    for key, text in texts.items():
-        alias, sig = by_alias.get(key, 0.0), signed.get(key, 0.0)
-        if not alias and not sig and not any(p in text for p in probes):
-            continue  # cheap test first: most of a large wiki shares no word with it
-        e = index.entries[key]
+    for key in sorted(in_title.keys() | in_summary.keys() | by_alias.keys() | signed.keys()):
+        e = index.entries.get(key)
+        if e is None:
+            continue
         if e.type == "answer" and same_question(e.summary, q.text):
             scored.append(Candidate(e, SAVED_ANSWER))
             continue
-        upper = max(max(share(e.title), alias) + 0.5 * share(e.summary), sig)
+        title, summary = in_title.get(key, 0.0) / total, in_summary.get(key, 0.0) / total
+        upper = max(max(title, by_alias.get(key, 0.0)) + 0.5 * summary, signed.get(key, 0.0))
         if upper > 0:
             bounded.append((-upper, key))
     bounded.sort()
@@ -210,14 +230,31 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     return scored[:limit]
 
 
+def _held(texts: dict[str, str], plan: tuple) -> dict[str, float]:
+    """key -> the summed weight of the question terms whose probes occur in its text (what
+    `Question.bound` tests, a term at a time over all texts rather than a text at a time:
+    the substring tests then run in comprehensions, not in a generator per page)."""
+    out: dict[str, float] = {}
+    for weight, probes in plan:
+        hit: set[str] = set()
+        for probe in probes:
+            hit.update([k for k, text in texts.items() if probe in text])
+        for k in hit:
+            out[k] = out.get(k, 0.0) + weight
+    return out
+
+
 def _by_signature(index: Index, q: Question) -> dict[str, float]:
     """page key -> SIGNATURE times how much of the question its signature holds, less
     (LOOSE) when the question's words are scattered over the page rather than together."""
-    return {
-        key: SIGNATURE * q.coverage(hit.terms) * (1.0 if hit.near else LOOSE)
-        for key, hit in index.signatures.matches(q.terms).items()
-        if key in index.entries
-    }
+    covers: dict[frozenset[str], float] = {}  # thousands of pages, a few sets of terms
+    out = {}
+    for key, hit in index.signatures.matches(q.terms).items():
+        if key in index.entries:
+            if hit.terms not in covers:
+                covers[hit.terms] = SIGNATURE * q.coverage(hit.terms)
+            out[key] = covers[hit.terms] * (1.0 if hit.near else LOOSE)
+    return out
 
 
 def _by_alias(index: Index, q: Question) -> dict[str, float]:

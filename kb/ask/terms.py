@@ -15,6 +15,7 @@ pages up in the alias registry.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -61,6 +62,7 @@ EVERYDAY = 4.0  # Zipf, in English
 PHRASING = 0.5
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a wiki's words repeat: stem each spelling once
 def norm(word: str) -> str:
     """One spelling per word family: decode/decoding/decoded -> decod, caches -> cach."""
     w = stem(word)
@@ -110,6 +112,9 @@ class Question:
     # the words of a measure ("faster" for "speed", kb.ask.families)
     alts: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
     lower: dict[str, str] = field(default_factory=dict)  # stem -> a word written in lower case
+    # ((weight, probes) per term, total weight): what `bound` tests, worked out once per
+    # change of weights or alts (a shortlist bounds thousands of titles with it)
+    _plan: tuple | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def parse(cls, text: str) -> Question:
@@ -132,6 +137,7 @@ class Question:
     def also(self, own: Iterable[str], names: Iterable[str]) -> None:
         """The question's stems `own` may be found said as any of `names` (texts)."""
         ways = tuple(dict.fromkeys(frozenset(stems(n)) for n in names))
+        self._plan = None
         for term in set(own) & set(self.terms):
             old = self.alts.get(term, ())
             self.alts[term] = old + tuple(w for w in ways if w and term not in w and w not in old)
@@ -143,8 +149,15 @@ class Question:
 
     def bound(self, low: str) -> float:
         """An upper bound of `coverage` for a lower-cased text, by substring tests only."""
-        hit = sum(self.weight(t) for t in self.terms if any(p in low for p in self.probes(t)))
-        return hit / self.total
+        plan, total = self.plan()
+        return sum(w for w, probes in plan if any(p in low for p in probes)) / total
+
+    def plan(self) -> tuple[tuple[tuple[float, tuple[str, ...]], ...], float]:
+        """((weight, probes) of each term, the total weight), as `bound` tests them."""
+        if self._plan is None:
+            plan = tuple((self.weight(t), self.probes(t)) for t in self.terms)
+            self._plan = (plan, sum(w for w, _ in plan) or 1.0)
+        return self._plan
 
     def said(self, present: set[str] | frozenset[str]) -> set[str]:
         """The question's terms said among `present` stems, themselves or another way."""
@@ -163,8 +176,11 @@ class Question:
         """Set each term's idf from `docs` (lower-cased texts), by a cheap substring test."""
         docs = list(docs)
         n = len(docs)
+        self._plan = None
         for t in self.terms:
-            df = sum(1 for d in docs if t in d)
+            df = len(
+                [d for d in docs if t in d]
+            )  # a list comprehension outruns sum() of a generator
             idf = math.log(1 + (n + 1) / (df + 0.5))
             if t in _GENERIC:
                 idf *= GENERIC_WEIGHT
@@ -177,7 +193,7 @@ class Question:
 
     @property
     def total(self) -> float:
-        return sum(self.weight(t) for t in self.terms) or 1.0
+        return self.plan()[1]
 
     def coverage(self, found: Iterable[str]) -> float:
         """The weighted share of the question's terms among `found` stems, 0..1; of a

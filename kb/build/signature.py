@@ -84,6 +84,7 @@ class Signatures:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.ready: bool | None = None  # None: not checked yet; False: no FTS5 here
+        self._live: dict[int, str] | None = None  # signature id -> page key
 
     def ensure(self) -> bool:
         """Create the index if needed and sign what changed; False without FTS5."""
@@ -112,23 +113,30 @@ class Signatures:
         terms = [t for t in dict.fromkeys(terms) if _TERM.fullmatch(t)]
         if not terms or not self.ensure():
             return {}
-        found: dict[int, set[str]] = {}
+        found: dict[int, int] = {}  # signature id -> bitmask of the terms it holds
         known = []
-        for t in terms:
+        for bit, t in enumerate(terms):
             ids = self._ids(f'"{t}"*')
             known += [t] if ids else []
             for i in ids:
-                found.setdefault(i, set()).add(t)
+                found[i] = found.get(i, 0) | 1 << bit
         if not found:
             return {}
         phrases = " ".join(f'"{t}"*' for t in known)
         near = self._ids(f"NEAR({phrases}, {NEAR})") if len(known) > 1 else set()
-        live = dict(self.db.execute("SELECT id, key FROM ask_signed"))
-        return {
-            live[i]: Hit(frozenset(ts), len(known) == 1 or i in near)
-            for i, ts in found.items()
-            if i in live
-        }
+        if self._live is None:  # signed once per instance (`ensure`), so read once too
+            self._live = dict(self.db.execute("SELECT id, key FROM ask_signed"))
+        hits: dict[tuple[int, bool], Hit] = {}  # thousands of pages, a few distinct hits
+        out = {}
+        for i, mask in found.items():
+            key = self._live.get(i)
+            if key is not None:
+                how = (mask, len(known) == 1 or i in near)
+                if how not in hits:
+                    held = frozenset(t for bit, t in enumerate(terms) if mask >> bit & 1)
+                    hits[how] = Hit(held, how[1])
+                out[key] = hits[how]
+        return out
 
 
 def forget(db: sqlite3.Connection) -> None:
