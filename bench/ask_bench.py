@@ -48,7 +48,7 @@ from kb.editors import ExtractiveEditor  # noqa: E402
 from kb.providers.base import estimate_tokens  # noqa: E402
 from kb.state import State  # noqa: E402
 
-SOURCES = {50: 7, 500: 150, 5000: 3950}  # sources that compile to about that many pages
+SOURCES = {50: 7, 500: 150, 5000: 3950}  # the sizes first measured; 3,950 now make ~9,700 pages
 CHUNK_WORDS, TOP_K = 200, 10
 _WORD = re.compile(r"[a-z0-9]+")
 
