@@ -212,7 +212,7 @@ def test_build_killed_before_writing_pages_finishes_next_run(example_vault, monk
     shutil.copytree(example_vault, clean)
     build(clean)
 
-    def killed(builder):
+    def killed(builder, *_):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(render, "finish", killed)

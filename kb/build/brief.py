@@ -99,6 +99,7 @@ class Briefs:
         self._sources: OrderedDict[str, SourceDigest | None] = OrderedDict()
         self._aliases: dict[str, str] | None = None
         self._page_titles: dict[str, str] | None = None
+        self._names_in: dict[str, frozenset[str]] = {}  # text -> keys of the pages it names
         self.links = Links.of(state)  # a page's last text names renamed pages as they are now
         # page key -> (source title, anchor, quote) of the claims its sub-pages took: not
         # offered back to it as claims that name the page (kb.build.subpages)
@@ -181,15 +182,27 @@ class Briefs:
             )
             self._page_titles = {k: t for k, t in rows if k in self.live}
         texts = [c.text for n in notes for c in n.topic.claims] + list(blocks.values())
-        found: dict[str, str] = {}
-        for text in texts:
+        found = {
+            key: self._page_titles[key]
+            for text in texts
+            for key in self._named(text)
+            if key != own and key in self._page_titles
+        }
+        return sorted(found.values(), key=lambda t: (t.casefold(), t))
+
+    def _named(self, text: str) -> frozenset[str]:
+        """Keys of the pages `text` names, by any span of up to MAX_NGRAM words; worked out
+        once per text, since a source's blocks come back in the brief of each of its pages."""
+        if text not in self._names_in:
             words = _WORD.findall(text)
+            keys = set()
             for i in range(len(words)):
                 for j in range(i + 1, min(i + MAX_NGRAM, len(words)) + 1):
                     key = self._aliases.get(concept_key(" ".join(words[i:j])))
-                    if key and key != own and key in self._page_titles:
-                        found[key] = self._page_titles[key]
-        return sorted(found.values(), key=lambda t: (t.casefold(), t))
+                    if key:
+                        keys.add(key)
+            self._names_in[text] = frozenset(keys)
+        return self._names_in[text]
 
 
 class _Lookup:

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb import lock
-from kb.build import evidence, known, moves, renames, render
+from kb.build import known, moves, renames, render
 from kb.build.adopt import adopt, unread
 from kb.build.ingest import converted, ingest_all
+from kb.build.judging import Judging
 from kb.build.plan import Plan, Planner
 from kb.build.record import Recorder
 from kb.build.scan import Scan, scan
@@ -186,12 +187,15 @@ class Builder:
             self.record.retract(rel)
             self.progress.advance(rel)
         self.editor.meter = self.spend.meter()  # each call metered to its thread's source
+        if found.changed:
+            known.prepare()
         ingest_all(self, found.changed)
         self.progress.done()
         known.join(self)  # sources join the pages they name, old and new alike
-        self._judge_pairs()
+        judging = Judging(self.state, self.editor, self.today)  # out while pages are written
         self._stale_pages()
-        render.finish(self)
+        render.finish(self, judging)
+        self.settle(judging)  # when nothing was rendered (a lost state half re-read)
         Signatures(self.state.db).ensure()  # so the first `kb ask` after a build is fast
         fresh = {rel for rel, _ in self.report.failed}
         self.report.still_failing = [
@@ -260,12 +264,11 @@ class Builder:
             )
         return [r[1] for r in rows]
 
-    def _judge_pairs(self) -> None:
-        """Candidate contradictions of the sources ingested now, judged by the editor."""
-        try:
-            evidence.find_pending(self.state, self.editor, self.today)
-        except EditorError as exc:  # pairs stay pending: judged on the next build
-            self.report.warnings.append(f"contradictions not judged: {exc}")
+    def settle(self, judging: Judging) -> None:
+        """Record the contradiction verdicts of this build (once), or why there are none."""
+        warning = judging.settle()
+        if warning:  # the pairs stay pending: judged on the next build
+            self.report.warnings.append(warning)
 
     def _estimate(self, doc: Document) -> tuple[Estimate, float]:
         estimate = self.editor.estimate(doc)

@@ -9,11 +9,17 @@ marked dirty so the next render adds or removes its callout.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
-from kb.build.contradictions import Contradiction, QuantityIndex, make_id, statement_pairs
-from kb.build.pages import log_entry
+from kb.build.contradictions import (
+    Contradiction,
+    QuantityIndex,
+    contradiction_from,
+    make_id,
+    statement_pairs,
+)
+from kb.build.pages import Callout, log_entry
 from kb.editors.base import Claim, Conflict, Pair, claim_from, dumps, quantity_from
 from kb.editors.text import verbatim
 from kb.state import State
@@ -39,6 +45,28 @@ def contradiction_pages(state: State, c: Contradiction) -> list[str]:
         if page and page["type"] != "source" and page["title"].casefold() in quotes:
             keys.add(key)
     return sorted(keys)
+
+
+def placed(
+    state: State,
+    status: dict[str, str],
+    holders: Callable[[str, list[tuple[str, str]]], list[str]],
+    title: Callable[[str], str],
+) -> dict[str, list[Callout]]:
+    """page key -> the callouts of the open contradictions it shows; on a split page, on
+    the pages of its family that hold the quotes (`holders`, kb.build.subpages.Tree)."""
+    out: dict[str, list[Callout]] = {}
+    for row in state.db.execute("SELECT payload, pages FROM contradictions ORDER BY id"):
+        c = contradiction_from(json.loads(row[0]))
+        if status.get(c.id, "open") != "open":
+            continue
+        call = Callout(c.id, c.what, title(c.a_source), c.a, title(c.b_source), c.b)
+        quoted = [(call.a_title, c.a.anchor), (call.b_title, c.b.anchor)]
+        for key in json.loads(row[1]):
+            for page in holders(key, quoted):
+                if call not in out.setdefault(page, []):
+                    out[page].append(call)
+    return out
 
 
 def quote_found(state: State, source: str, claim: Claim) -> Claim | None:
@@ -95,19 +123,33 @@ def drop(state: State, source: str) -> None:
     db.execute("DELETE FROM contradictions WHERE a_source=? OR b_source=?", (source, source))
 
 
-def find_pending(state: State, editor, today: str) -> None:
-    """Candidate contradictions of every source ingested since the last pass, judged by
-    the editor: numbers of one unit compared with all others of that unit through an
+@dataclass
+class Pending:
+    """What a pass has to judge, read from the state: the editor's call needs no more."""
+
+    found: list[tuple[str, Contradiction]]  # (kind, candidate)
+    pairs: list[Pair]  # the candidates never judged, as the editor is asked them
+    judged: dict[str, tuple[bool, str]]  # id -> (confirmed, what) of those judged before
+    recorded: set[str]  # ids of the contradictions already stored
+    # (page key, [(source title, anchor)] quoted) of every page a candidate would show
+    # on, once confirmed (contradiction_pages): the pages that wait for the verdicts
+    shows: list[tuple[str, list[tuple[str, str]]]]
+
+
+def pending(state: State, editor) -> Pending | None:
+    """Candidate contradictions of every source ingested since the last pass (None when
+    there is none), for the editor to judge (kb.build.judging; `settle` records the
+    verdicts): numbers of one unit compared with all others of that unit through an
     inverted index (one pass, not one scan per source), and, when the editor can judge
     them, opposite statements on one page. A pair is judged once; a rejected one is
     logged with the reason and not asked again until one of its sources changes."""
     db = state.db
-    pending = {r[0] for r in db.execute("SELECT path FROM sources WHERE contra_pending=1")}
-    if not pending:
-        return
+    sources = {r[0] for r in db.execute("SELECT path FROM sources WHERE contra_pending=1")}
+    if not sources:
+        return None
     found = [("number", c) for c in _number_candidates(state)]
     if "statement" in editor.judges:
-        found += [("statement", c) for c in _statement_candidates(state, pending)]
+        found += [("statement", c) for c in _statement_candidates(state, sources)]
     judged = {
         r[0]: (bool(r[1]), r[2]) for r in db.execute("SELECT id, confirmed, what FROM verdicts")
     }
@@ -118,14 +160,23 @@ def find_pending(state: State, editor, today: str) -> None:
         for kind, c in found
         if c.id not in judged and c.id not in recorded
     ]
-    verdicts = editor.confirm(pairs) if pairs else []
-    by_id = {c.id: c for _, c in found}
+    shows = []
+    for _, c in found:
+        if c.id not in recorded and judged.get(c.id, (True, ""))[0]:
+            quoted = [(docs.title(c.a_source), c.a.anchor), (docs.title(c.b_source), c.b.anchor)]
+            shows += [(key, quoted) for key in contradiction_pages(state, c)]
+    return Pending(found, pairs, judged, recorded, shows)
+
+
+def settle(state: State, found: Pending, verdicts, today: str) -> None:
+    """Record the verdicts on `found`'s pairs, and those judged before, in one transaction."""
+    by_id = {c.id: c for _, c in found.found}
     with state.transaction():
-        for cid, (confirmed, what) in judged.items():  # judged before: the same quotes
-            if confirmed and cid in by_id and cid not in recorded:
+        for cid, (confirmed, what) in found.judged.items():  # judged before: the same quotes
+            if confirmed and cid in by_id and cid not in found.recorded:
                 record(state, replace(by_id[cid], what=what or by_id[cid].what))
         _apply(state, verdicts, by_id, today)
-        db.execute("UPDATE sources SET contra_pending=0 WHERE contra_pending=1")
+        state.db.execute("UPDATE sources SET contra_pending=0 WHERE contra_pending=1")
 
 
 def _number_candidates(state: State) -> list[Contradiction]:

@@ -51,6 +51,7 @@ from functools import cached_property
 from kb.build.notes import doc_from
 from kb.build.plan import Plan, Planner
 from kb.document import Document
+from kb.editors import lang
 from kb.editors.base import Digest, SourceNote, Topic, dumps, topic_from
 from kb.editors.extractive import SHORT
 from kb.editors.lang import function_words, language
@@ -125,6 +126,12 @@ def vocabulary(names: dict[str, str], judged: dict[str, int]) -> dict[str, str]:
     A name judged before keeps its judgement, so a build with no new name does not load
     the language's word list to judge them all again."""
     return {k: p for k, p in names.items() if (judged[k] if k in judged else fires(k))}
+
+
+def prepare() -> None:
+    """Load, in the background, the word lists `fires` judges new names by: a build calls
+    this before it digests its sources, so the loading overlaps the model's answers."""
+    lang.warm()
 
 
 def fires(key: str) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
@@ -25,11 +24,12 @@ from kb.build.notes import clean_aliases, doc_from, summary_claim
 from kb.build.pages import Callout, SourceExtras, source_page, topic_page
 from kb.build.parallel import ordered
 from kb.build.record import mark_mentioning_sources
+from kb.build.related import Linked
 from kb.build.removal import remove
 from kb.editors.base import SourceNote, digest_from
 from kb.wiki.atomic import flush_to_disk, read_text, write_atomic
 from kb.wiki.merge import merge
-from kb.wiki.names import concept_key, fold
+from kb.wiki.names import fold
 from kb.wiki.page import broken_frontmatter
 from kb.wiki.stamp import unstamped
 
@@ -58,15 +58,16 @@ class Renderer:
         self.dropped: list[tuple[str, str]] = []  # (page title, why) conflicts kb could not use
         self.drafts: dict[str, Drafted] = {}  # page key -> its sections, written once a build
         self._prepared: dict[str, tuple] = {}  # page key -> its contributions, notes, aliases
+        self.judging = None  # a kb.build.judging.Judging whose verdicts are still out
+        self.remarked = False  # recording them made pages dirty that were not
         self.keep: list[tuple] = []  # model-written sections to keep (kb.build.versions)
         self._anchors: dict[str, frozenset[str]] = {}
-        self._known: frozenset[str] | None = None
-        self._aliases: dict[str, str] | None = None
         self.live = {
             r[0] for r in self.state.db.execute("SELECT DISTINCT page_key FROM contributions")
         }
         self.live |= self.tree.live(self.live, subpages.dirty_keys(self.state))
-        briefs = Briefs(self.state, self.titles, self.anchors_of, self.known_titles, self.live)
+        self.linked = Linked(self.state, self.live)
+        briefs = Briefs(self.state, self.titles, self.anchors_of, self.linked.known, self.live)
         briefs.moved = self.tree.moved
         self.drafter = Drafter(builder, briefs, force=getattr(builder, "force", False))
 
@@ -74,21 +75,14 @@ class Renderer:
     def callouts(self) -> dict[str, list[Callout]]:
         """On first use: a build writing no page skips it (placing each callout on a
         split page's family was most of a no-op build)."""
-        out: dict[str, list[Callout]] = {}
-        for row in self.state.db.execute("SELECT payload, pages FROM contradictions ORDER BY id"):
-            c = contra.contradiction_from(json.loads(row[0]))
-            if self.status.get(c.id, "open") != "open":
-                continue
-            call = Callout(c.id, c.what, self._title(c.a_source), c.a, self._title(c.b_source), c.b)
-            quoted = [(call.a_title, c.a.anchor), (call.b_title, c.b.anchor)]
-            for key in json.loads(row[1]):  # on a split page: where its claims went
-                for page in self.tree.holders(key, quoted):
-                    if call not in out.setdefault(page, []):
-                        out[page].append(call)
-        return out
+        return evidence.placed(self.state, self.status, self.tree.holders, self._title)
 
-    def run(self) -> None:
+    def run(self, judging=None) -> None:
+        self.judging = judging  # verdicts still out: settled while the first wave drafts
         gone = self.write_dirty()
+        if judging is not None and (self._settle() or self.remarked):  # pages no wave wrote
+            more = self.write_dirty()
+            gone = list({r["key"]: r for r in (*gone, *more)}.values())
         if self.record_conflicts():  # an editor found disagreements: show them too
             self.__dict__.pop("callouts", None)  # worked out again when next asked
             self.write_dirty()
@@ -134,8 +128,24 @@ class Renderer:
         return gone
 
     def _draft_all(self, rows: list, width: int) -> None:
-        """The sections of these pages' topics, the model's calls side by side."""
-        jobs = []
+        """The sections of these pages' topics, the model's calls side by side. While the
+        contradiction verdicts are out (kb.build.judging), the pages they cannot change
+        go first; then they are recorded and the pages they may change follow."""
+        out = self.judging is not None and not self.judging.settled
+        waiting = self.judging.waiting(self.tree) if out else set()
+
+        def jobs():  # runs in this thread as `ordered` asks for the next job
+            yield from self._jobs(r for r in rows if r["key"] not in waiting)
+            if out:
+                self._settle()
+            yield from self._jobs(r for r in rows if r["key"] in waiting)
+
+        for (row, job), result in ordered(jobs(), lambda rj: self.drafter.call(rj[1]), width):
+            self.b.note()
+            self._keep(row, self.drafter.finish(job, result))
+
+    def _jobs(self, rows):
+        """(row, job) of each page whose sections need the model; the others kept now."""
         for row in rows:
             if row["type"] == "source" or row["key"] in self.drafts:
                 continue
@@ -145,10 +155,17 @@ class Renderer:
             if isinstance(made, Drafted):
                 self._keep(row, made)
             else:
-                jobs.append((row, made))
-        for (row, job), result in ordered(jobs, lambda rj: self.drafter.call(rj[1]), width):
-            self.b.note()
-            self._keep(row, self.drafter.finish(job, result))
+                yield row, made
+
+    def _settle(self) -> bool:
+        """Record the verdicts (once); whether that made pages dirty that were not."""
+        if self.judging.settled:
+            return False
+        before = subpages.dirty_keys(self.state)
+        self.b.settle(self.judging)
+        self.__dict__.pop("callouts", None)  # worked out again when next asked
+        self.remarked = bool(subpages.dirty_keys(self.state) - before)
+        return self.remarked
 
     def _keep(self, row, made: Drafted) -> None:
         self.drafts[row["key"]] = made
@@ -164,7 +181,7 @@ class Renderer:
             aliases = clean_aliases(
                 row["title"],
                 {a for n in self.tree.full(row["key"]) for a in (n.topic.name, *n.topic.aliases)},
-                self.known_titles(),
+                self.linked.known(),
             )
             self._prepared[row["key"]] = ([], self.tree.notes(row["key"]), aliases)
         return self._prepared[row["key"]]
@@ -288,7 +305,7 @@ class Renderer:
         for t in digest.topics:  # a topic too thin for its own page may be on another's
             if t.key in placed:
                 continue
-            page = self._page_of(t)
+            page = self.linked.page_of(t)
             if page is None:
                 thin.append(t)
             else:
@@ -324,7 +341,7 @@ class Renderer:
 
     def _topic(self, row, contribs):
         _, notes, aliases = self._inputs(row)
-        related = self._related(row["key"], notes)
+        related = self.linked.related(row["key"], notes)
         made = self.drafts.get(row["key"])
         if made is None:  # not drafted with its wave (written on its own)
             callouts = self.callouts.get(row["key"], [])
@@ -346,41 +363,6 @@ class Renderer:
         under = self.tree.full(row["key"])  # a split page's index line: all it covers
         return render, summary_claim(row["title"], aliases, under), len(notes)
 
-    def _page_of(self, topic) -> str | None:
-        """The title of the live page a topic's names lead to, if any."""
-        if self._aliases is None:
-            self._aliases = self.state.alias_map()
-        for k in (topic.key, *(concept_key(a) for a in topic.aliases)):
-            key = self._aliases.get(k)
-            if key in self.live:
-                page = self.state.page(key)
-                if page and page["type"] in ("concept", "entity"):
-                    return page["title"]
-        return None
-
-    def known_titles(self) -> frozenset[str]:
-        if self._known is None:
-            rows = self.state.db.execute("SELECT key, title, type FROM pages")
-            self._known = frozenset(t for k, t, ty in rows if k in self.live or ty == "answer")
-        return self._known
-
-    def _related(self, key: str, notes: list[SourceNote]) -> list[str]:
-        if self._aliases is None:
-            self._aliases = self.state.alias_map()  # once per build, then every page uses it
-        aliases = self._aliases
-        counts: Counter = Counter()
-        for n in notes:
-            for k in n.topic.related:
-                target = aliases.get(k)
-                if target and target != key and target in self.live:
-                    counts[target] += 1
-        out = []
-        for target, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8]:
-            page = self.state.page(target)
-            if page:
-                out.append(page["title"])
-        return out
-
     # -- index, contradictions, log -----------------------------------------------------
 
     def _title(self, source: str) -> str:
@@ -390,7 +372,7 @@ class Renderer:
         specials.write(self.state, self.wiki, self.b.files, self.today, self.titles, self.status)
 
 
-def finish(builder) -> None:
+def finish(builder, judging=None) -> None:
     left = unread(builder.state)
     if left:  # a lost state half re-derived: every page waits for its sources (kb.build.adopt)
         builder.report.warnings.append(
@@ -399,4 +381,4 @@ def finish(builder) -> None:
         )
         return
     subpages.split_dirty(builder)  # a page grown past its size: sub-pages first
-    Renderer(builder).run()
+    Renderer(builder).run(judging)

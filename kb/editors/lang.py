@@ -20,12 +20,13 @@ most frequent words of every language: never a page title, whatever the source's
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
 
 from kb.editors.text import STOPWORDS
 from kb.wiki.names import concept_key
@@ -70,14 +71,45 @@ class Language:
 UNKNOWN = Language("")
 
 
-@cache
+_LOADING = threading.RLock()
+
+
+def _once(fn):
+    """functools.cache, but a second thread asking while the first loads waits for it
+    rather than loading the same lists again (`warm` loads them in the background)."""
+    done: dict = {}
+
+    @functools.wraps(fn)
+    def loaded(*args):
+        if args not in done:
+            with _LOADING:
+                if args not in done:
+                    done[args] = fn(*args)
+        return done[args]
+
+    return loaded
+
+
+def warm() -> threading.Thread:
+    """Start loading what judging names needs (every language's function words, English
+    frequencies) in a daemon thread, and return it. A build starts this before its first
+    model call: the ~1 s of loading then overlaps the wait for answers instead of
+    following it. Asking for them before it ends just waits for it."""
+    thread = threading.Thread(
+        target=lambda: (function_words(), language("en")), name="kb-wordlists", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+@_once
 def _wordfreq():
     import wordfreq  # loaded on the first source digested, not when kb starts
 
     return wordfreq
 
 
-@cache
+@_once
 def _profiles() -> tuple[dict[str, dict[str, float]], dict[str, float], frozenset[str]]:
     """word -> {language: log probability} over every language's top words, each
     language's floor (half its least frequent listed word), and the few most frequent
@@ -125,7 +157,7 @@ def detect(text: str) -> str:
     return best if hits[best] >= COVERED * len(words) else ""
 
 
-@cache
+@_once
 def language(code: str) -> Language:
     """The stop words and frequencies of language `code` ("" or unknown: names only)."""
     if not code:
@@ -149,7 +181,7 @@ def everyday(word: str) -> float:
     return _wordfreq().zipf_frequency(word, "en", wordlist="small")
 
 
-@cache
+@_once
 def function_words() -> frozenset[str]:
     """The most frequent words of every language wordfreq has: "de", "la", "lai", "und"."""
     return _profiles()[2] | STOPWORDS

@@ -90,7 +90,8 @@ class Staging:
             "INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?, ?, ?, ?)",
             (*values, json.dumps(list(done))),
         )
-        self.titles.append(row["title"])
+        if row["title"] not in self.titles:  # a page written twice in a build is one
+            self.titles.append(row["title"])
 
     @property
     def count(self) -> int:

@@ -54,7 +54,7 @@ def _paced(events: list[bytes], rest: float):
     """message_start, the first block and its first text at once; the rest after `rest`."""
     yield from events[:3]
     time.sleep(rest)
-    yield from events[3:]
+    yield b"".join(events[3:])  # one write: the fake's framing is no part of the latency
 
 
 @dataclass
@@ -168,9 +168,14 @@ class FakeAnthropic(FakeServer):
             return _error(*unknown_model(body["model"]))
         if counting:
             return json_response(200, {"input_tokens": prompt_tokens(body)})
+        started = time.monotonic()
+        response = self._reply(body)
         if self.latency:  # a model thinking (the server answers others meanwhile); a stream
-            time.sleep(self.latency * (FIRST_TOKEN if body.get("stream") else 1.0))
-        return self._reply(body)
+            # starts after FIRST_TOKEN of it. Whatever the stand-in model took to answer
+            # counts in: a call takes `latency`, not `latency` plus this process's work.
+            wait = self.latency * (FIRST_TOKEN if body.get("stream") else 1.0)
+            time.sleep(max(0.0, wait - (time.monotonic() - started)))
+        return response
 
     def _batch_answer(self, params: dict) -> Response:
         """One request of a batch, answered as /v1/messages would (never streamed)."""

@@ -247,3 +247,47 @@ def test_a_build_stopped_halfway_keeps_what_it_finished(vault, monkeypatch):
     assert report.ingested == []  # every source was recorded before the pages began
     redone = {r.tags["page"] for r in provider.requests if r.operation == "integrate"}
     assert redone and not redone & set(written[:4])  # two finished waves of two pages
+
+
+class ConfirmLast:
+    """Holds the contradiction judgement until a page write has gone out (or 10 s pass),
+    and notes whether one did: a build that waits for the verdicts before writing any
+    page would hold it the full 10 s."""
+
+    name, model, context_window = "confirm-last", "confirm-last", 200_000
+
+    def __init__(self, inner) -> None:
+        self.inner, self.writing, self.overlapped = inner, threading.Event(), None
+
+    def count_tokens(self, request: Request) -> int:
+        return self.inner.count_tokens(request)
+
+    def complete(self, request: Request) -> Reply:
+        if request.operation == "integrate":
+            self.writing.set()
+        elif request.operation == "confirm":
+            self.overlapped = self.writing.wait(10)
+        return self.inner.complete(request)
+
+
+def test_pages_no_verdict_can_change_are_written_while_the_pairs_are_judged(tmp_path):
+    vault = tmp_path / "v"
+    run("init", str(vault))
+    add_sources(vault)
+    provider, _ = curated()
+    held = ConfirmLast(provider)
+    report, _ = build_llm(vault, Pool(held, 8))
+    assert report.failed == [] and report.warnings == []
+    assert held.overlapped is True  # a page write went out while the judgement was out
+    text = (vault / "wiki" / "contradictions.md").read_text()
+    assert "30" in text and "20" in text  # and the verdict still reached the wiki
+    sources = [
+        p for p in (vault / "wiki" / "sources").glob("*.md") if "Contradiction:" in p.read_text()
+    ]
+    assert len(sources) == 2  # both source pages of the pair carry its callout
+
+    sequential = tmp_path / "one"
+    run("init", str(sequential))
+    add_sources(sequential)
+    build_llm(sequential, Pool(curated()[0], 1))
+    assert snapshot(vault / "wiki") == snapshot(sequential / "wiki")
