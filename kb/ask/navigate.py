@@ -201,8 +201,8 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
     synonyms(index, q)
     by_alias = _by_alias(index, q)
     signed = _by_signature(index, q)
-    plan, total = q.plan()
-    in_title, in_summary = _held(low.titles, plan), _held(low.summaries, plan)
+    total = q.total
+    in_title, in_summary = q.held(low.titles), q.held(low.summaries)
     scored, bounded = [], []
     for key in sorted(in_title.keys() | in_summary.keys() | by_alias.keys() | signed.keys()):
         e = index.entries.get(key)
@@ -228,20 +228,6 @@ def shortlist(index: Index, q: Question, limit: int = 8) -> list[Candidate]:
             bisect.insort(best, -score)
     scored.sort(key=lambda c: (-c.score, -c.entry.n_sources, c.entry.title.casefold()))
     return scored[:limit]
-
-
-def _held(texts: dict[str, str], plan: tuple) -> dict[str, float]:
-    """key -> the summed weight of the question terms whose probes occur in its text (what
-    `Question.bound` tests, a term at a time over all texts rather than a text at a time:
-    the substring tests then run in comprehensions, not in a generator per page)."""
-    out: dict[str, float] = {}
-    for weight, probes in plan:
-        hit: set[str] = set()
-        for probe in probes:
-            hit.update([k for k, text in texts.items() if probe in text])
-        for k in hit:
-            out[k] = out.get(k, 0.0) + weight
-    return out
 
 
 def _by_signature(index: Index, q: Question) -> dict[str, float]:

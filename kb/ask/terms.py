@@ -152,6 +152,19 @@ class Question:
         plan, total = self.plan()
         return sum(w for w, probes in plan if any(p in low for p in probes)) / total
 
+    def held(self, texts: dict[str, str]) -> dict[str, float]:
+        """key -> the summed weight of the terms whose probes occur in its lower-cased
+        text (what `bound` tests, a term at a time over all texts rather than a text at a
+        time: the substring tests then run in comprehensions, not a generator per text)."""
+        out: dict[str, float] = {}
+        for weight, probes in self.plan()[0]:
+            hit: set[str] = set()
+            for probe in probes:
+                hit.update([k for k, text in texts.items() if probe in text])
+            for k in hit:
+                out[k] = out.get(k, 0.0) + weight
+        return out
+
     def plan(self) -> tuple[tuple[tuple[float, tuple[str, ...]], ...], float]:
         """((weight, probes) of each term, the total weight), as `bound` tests them."""
         if self._plan is None:
