@@ -297,3 +297,39 @@ def test_editing_the_digest_prompt_digests_the_sources_again(vault):
     report, _ = build_llm(vault, provider)
     assert sorted(report.ingested) == sorted([KV, HBM])
     assert curator.calls.count("digest") == 2
+
+
+TINY = """# Tiny GPTs
+
+The KV cache makes decode fast on small models.
+
+Small models teach well. By its author's count microGPT is a tiny GPT in 200 lines of Python.
+"""
+COUNTED = """# Counting lines
+
+Decode reads the whole KV cache at every step.
+
+People count code differently. Counted again, microGPT takes 243 lines of Python.
+"""
+
+
+def test_a_disagreement_the_model_never_routed_to_a_page_is_still_flagged(tmp_path):
+    """Issue 9: in LLM mode, finding a contradiction must not depend on which claims the
+    model put on one page. Here the stand-in model's digests hold no line-count claim at
+    all, yet the two numbers are paired from the sources' own text, judged, and listed."""
+    vault = tmp_path / "v"
+    run("init", str(vault))
+    (vault / "raw" / "tiny.md").write_text(TINY)
+    (vault / "raw" / "counted.md").write_text(COUNTED)
+    provider, curator = curated()
+    report, _ = build_llm(vault, provider)
+    assert report.failed == []
+    digests = [r for r in provider.requests if r.operation == "digest"]
+    assert len(digests) == 2
+    for r in digests:  # what the model answered (it is deterministic): no line count
+        reply = json.dumps(curator.digest("\n".join(p.text for p in r.system)))
+        assert "200 lines" not in reply and "243 lines" not in reply
+    judged = [r for r in provider.requests if r.operation == "confirm"]
+    assert judged and "243 lines" in judged[0].messages[0]["content"]
+    table = (vault / "wiki" / "contradictions.md").read_text()
+    assert "200 lines" in table and "243 lines" in table
