@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
 from kb.document import Block, Document, Section
-from kb.editors import acronyms
+from kb.editors import acronyms, lang
 from kb.editors.extractive import ExtractiveEditor
 from kb.editors.lang import detect, language
 from kb.editors.phrases import Candidate
@@ -169,3 +171,24 @@ def test_topics_do_not_depend_on_the_hash_seed():
         for seed in ("0", "1", "12345")
     }
     assert len(outs) == 1 and "KV cache" in outs.pop()
+
+
+def test_a_word_list_asked_for_by_two_threads_at_once_is_loaded_once():
+    """kb.editors.lang.warm loads the lists in the background while a build's digests are
+    out; a build thread asking meanwhile must wait for that load, not start its own."""
+    loads = []
+
+    @lang._once
+    def slow(code: str) -> str:
+        loads.append(code)
+        time.sleep(0.2)
+        return code.upper()
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(slow("en"))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["EN"] * 4 and loads == ["en"]
+    assert lang.warm().join() is None and "de" in lang.function_words()

@@ -95,11 +95,17 @@ def warm() -> threading.Thread:
     frequencies) in a daemon thread, and return it. A build starts this before its first
     model call: the ~1 s of loading then overlaps the wait for answers instead of
     following it. Asking for them before it ends just waits for it."""
-    thread = threading.Thread(
-        target=lambda: (function_words(), language("en")), name="kb-wordlists", daemon=True
-    )
+    thread = threading.Thread(target=_load_quietly, name="kb-wordlists", daemon=True)
     thread.start()
     return thread
+
+
+def _load_quietly() -> None:
+    try:
+        function_words()
+        language("en")
+    except Exception:  # the thread that needs them meets the same error, and reports it
+        pass
 
 
 @_once
