@@ -25,7 +25,10 @@ NOT_COVERED = "The wiki does not cover this."
 COVERED = 0.6  # a note must hold this share of the question's weight to answer it
 K1, B = 1.2, 0.75
 # What a good answer sentence to each kind of question tends to contain: a reason, a
-# number, a definition. A sentence with the cue ranks higher (CUE times).
+# number, a definition. A sentence with the cue ranks higher (CUE times; REASON times for
+# a why-question, which a sentence without a reason only echoes: "why is decode
+# memory-bound?" is answered by "Decode is limited by memory bandwidth", not by a
+# sentence that says "memory-bound decode steps" in passing).
 CUES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     "reason": (
         re.compile(r"^\s*why\b", re.I),
@@ -57,6 +60,7 @@ CUES: dict[str, tuple[re.Pattern, re.Pattern]] = {
     ),
 }
 CUE = 1.4
+REASON = 1.8
 # A line that does not end like a sentence is a title ("Why Fast Mode Costs More: The
 # Batch Trade-Off"): on topic, but it names the subject rather than saying something.
 _SENTENCE_END = re.compile(r"[.!?…:;)\]\"”’']\s*$")
@@ -86,7 +90,7 @@ def rank(notes: list[Note], q: Question, favour: frozenset[str] = frozenset()) -
     if not pool:
         return []
     avg = sum(len(n.stems) for n in pool) / len(pool)
-    cues = [cue for asks, cue in CUES.values() if asks.search(q.text)]
+    cues = [(kind, cue) for kind, (asks, cue) in CUES.items() if asks.search(q.text)]
 
     def score(n: Note) -> float:
         tf = Counter(n.stems)
@@ -95,7 +99,8 @@ def rank(notes: list[Note], q: Question, favour: frozenset[str] = frozenset()) -
         bm25 = sum(q.weight(t) * f * (K1 + 1) / (f + norm) for t, f in said.items() if f)
         brevity = min(1.0, len(n.text.split()) / 8)  # a bare heading is not an answer
         brevity *= 1.0 if _SENTENCE_END.search(n.text) else HEADLINE  # nor a longer one
-        cued = CUE if any(c.search(n.text) for c in cues) else 1.0
+        hit = [kind for kind, c in cues if c.search(n.text)]
+        cued = (REASON if "reason" in hit else CUE) if hit else 1.0
         saved = 1.5 if n.page in favour else 1.0
         # the heading a sentence sits under says what it is about ("why decode is ...")
         about = q.coverage(n.stems + n.context)

@@ -27,6 +27,13 @@ def test_answers_why_with_cited_facts_that_resolve(example_wiki):
         assert re.search(r"\(\[\[[^\]]+#\^p\d+\|¶\d+\]\]\)$", line), line
 
 
+def test_a_why_question_opens_with_a_reason_not_an_echo_of_its_words(example_wiki):
+    """The README's own question: the first quote gives the reason ("limited by memory
+    bandwidth"), not a sentence that says "memory-bound decode steps" in passing."""
+    first = ask_json(example_wiki, "Why is decode memory-bound?")["text"].splitlines()[0]
+    assert "limited by memory bandwidth" in first or "waiting on memory" in first, first
+
+
 def test_quotes_both_sides_of_a_disagreement(example_wiki):
     data = ask_json(example_wiki, "How long does it take to read all of HBM?")
     text = data["text"]
