@@ -256,3 +256,18 @@ def test_a_split_page_and_its_sub_page_renamed_keep_their_family(example_vault, 
     assert "[[Prompt tokens]]" in parent.meta["subtopics"]
     assert_healthy(example_vault)
     assert_rebuilt_alike(lost, wiki)
+
+
+def test_a_note_with_odd_yaml_in_its_type_is_only_a_note(example_vault):
+    """A person's note whose `type` is a list (any YAML may be there) is neither taken for
+    a renamed kb page nor read back as one after a lost state: the build goes on."""
+    wiki = built(example_vault)
+    odd = wiki / "My odd note.md"
+    odd.write_text("---\ntype: [concept, entity]\nkb: mine\ntitle: [x]\n---\nMy words.\n")
+    obsidian_rename(wiki, "Decode", "Decode phase")
+    assert (wiki / "concepts" / "Decode phase.md").exists() and built(example_vault)
+    shutil.rmtree(example_vault / ".kb")
+    built(example_vault)
+    assert odd.read_text().endswith("My words.\n")
+    assert (wiki / "concepts" / "Decode phase.md").exists()
+    assert not (wiki / "concepts" / "Decode.md").exists()

@@ -65,8 +65,8 @@ def _record(state: State, files: dict[str, Path], wiki: Path, raw: str, today: s
         for key, rel in files.items():
             if rel.suffix != ".md" or rel.parts[0] == "index":
                 continue
-            meta = Page.parse((wiki / rel).read_text(encoding="utf-8")).meta
-            type_ = meta.get("type")
+            page = Page.parse((wiki / rel).read_text(encoding="utf-8"))
+            meta, type_ = page.meta, page.type  # text: a person's note may hold any YAML
             if type_ not in FOLDERS:
                 continue
             former = relink.adopted(meta, rel.stem)  # renamed by a person (kb.build.renames)

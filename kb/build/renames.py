@@ -97,9 +97,9 @@ def _unknown(state: State, wiki: Path, paths: list[Path]) -> list[Found]:
         if rel.as_posix() in known:
             continue
         text = (wiki / rel).read_text(encoding="utf-8", errors="replace")
-        meta = Page.parse(text).meta
-        if meta.get("type") in FOLDERS and "kb" in meta:
-            out.append(Found(rel, str(meta.get("title") or ""), meta["type"], record_of(text)))
+        page = Page.parse(text)  # `type` as text: a person's note may hold any YAML there
+        if page.type in FOLDERS and "kb" in page.meta:
+            out.append(Found(rel, page.title, page.type, record_of(text)))
     return out
 
 
