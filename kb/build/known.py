@@ -165,6 +165,11 @@ def names_in(sentences: list[Sentence], vocab: Iterable[str]) -> dict[str, list[
     return dict(out)
 
 
+def short(sentences: list[Sentence]) -> bool:
+    """A source short enough to be read for page names (a clip, a note)."""
+    return sum(len(s.plain.split()) for s in sentences) < SHORT
+
+
 class Lookout:
     """The existing pages a source's text names and would join: a dry run's look (the
     pass itself runs once the build's sources are recorded, see `join`). The names are
@@ -179,7 +184,7 @@ class Lookout:
 
     def pages(self, doc: Document) -> list[str]:
         sentences = split(doc)
-        if sum(len(s.plain.split()) for s in sentences) >= SHORT:
+        if not short(sentences):
             return []
         vocab = self.vocab
         keys = {vocab[k] for k in names_in(sentences, vocab)}
@@ -265,7 +270,7 @@ def _scan(state: State, rel: str, vocab: dict[str, str], claims: int, fresh: boo
     if fresh:
         db.execute("DELETE FROM mentions WHERE source=? AND payload LIKE ?", (rel, FOUND + "%"))
         db.execute("DELETE FROM known_words WHERE source=?", (rel,))
-        if sum(len(s.plain.split()) for s in sentences) >= SHORT:
+        if not short(sentences):
             return set()  # a long source is not read for names (the module doc says why)
         words = sorted(words_of(sentences))
         db.executemany("INSERT INTO known_words VALUES (?, ?)", [(w, rel) for w in words])
